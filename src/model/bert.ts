@@ -1,0 +1,92 @@
+/**
+ * A BERT encoder in TensorFlow.js with Hugging Face `BertModel` semantics: word + position +
+ * token-type embeddings, post-LN transformer blocks (LayerNorm eps from the config), exact erf GELU,
+ * additive attention mask, dropout after embeddings, attention probabilities and each sublayer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BertConfig } from './config.js';
+import type { Params } from './params.js';
+
+/** Token ids as tensors, all [B, S] int32. */
+export interface EncoderInputs {
+  inputIds: tf.Tensor2D;
+  attentionMask: tf.Tensor2D;
+  tokenTypeIds?: tf.Tensor2D;
+}
+
+/** Dropout is on only when `training` is given; `seed()` hands out a fresh op seed per call. */
+export interface ForwardOptions {
+  training?: { seed: () => number };
+}
+
+function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+  // x: [N, in] @ W: [in, out] + b: [out] -> [N, out]
+  return tf.add(tf.matMul(x, params[`${prefix}.weight`] as tf.Tensor2D), params[`${prefix}.bias`]);
+}
+
+function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
+  // normalise over the last axis: x [N, H]
+  const mean = tf.mean(x, -1, true); // [N, 1]
+  const centered = tf.sub(x, mean); // [N, H]
+  const variance = tf.mean(tf.mul(centered, centered), -1, true); // [N, 1] (biased, as torch)
+  const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normed, params[`${prefix}.weight`]), params[`${prefix}.bias`]);
+}
+
+/** Exact GELU, 0.5·x·(1 + erf(x/√2)), as HF's "gelu" (not the tanh approximation). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T;
+}
+
+function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {
+  if (!opts.training || rate === 0) return x;
+  return tf.dropout(x, rate, undefined, opts.training.seed()) as T;
+}
+
+/**
+ * Token embeddings of the last layer, [B, S, H]. Call inside `tf.tidy` (or `variableGrads`).
+ */
+export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor3D {
+  const [B, S] = inputs.inputIds.shape;
+  const H = c.hiddenSize;
+  const nh = c.numHeads;
+  const dh = H / nh;
+  if (S > c.maxPositions) {
+    throw new Error(`Cannot encode a sequence of length ${S}: the model has only ${c.maxPositions} positions`);
+  }
+
+  // Embeddings, flattened to [B*S, H] for the dense layers.
+  const words = tf.gather(params['embeddings.word_embeddings.weight'], inputs.inputIds.reshape([B * S])); // [B*S, H]
+  const positions = tf.slice(params['embeddings.position_embeddings.weight'], [0, 0], [S, H]); // [S, H]
+  const types = inputs.tokenTypeIds ?? tf.zeros([B, S], 'int32');
+  const typeEmb = tf.gather(params['embeddings.token_type_embeddings.weight'], types.reshape([B * S])); // [B*S, H]
+  const summed = tf.add(tf.add(words, typeEmb).reshape([B, S, H]), positions).reshape([B * S, H]) as tf.Tensor2D;
+  let x = dropout(layerNorm(params, 'embeddings.LayerNorm', summed, c.layerNormEps), c.hiddenDropout, opts);
+
+  // Additive mask: 0 where attended, -1e9 on padding (HF uses dtype min; both give exp() = 0).
+  const maskBias = tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), -1e9).reshape([B, 1, 1, S]); // [B,1,1,S]
+  const scale = 1 / Math.sqrt(dh);
+
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `encoder.layer.${l}`;
+    // [B*S, H] -> [B, S, nh, dh] -> heads first
+    const q = dense(params, `${p}.attention.self.query`, x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
+    const kT = dense(params, `${p}.attention.self.key`, x).reshape([B, S, nh, dh]).transpose([0, 2, 3, 1]); // [B, nh, dh, S]
+    const v = dense(params, `${p}.attention.self.value`, x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
+    const scores = tf.matMul(
+      q.reshape([B * nh, S, dh]) as tf.Tensor3D,
+      kT.reshape([B * nh, dh, S]) as tf.Tensor3D,
+    ); // [B*nh, S, S]
+    const masked = tf.add(tf.mul(scores.reshape([B, nh, S, S]), scale), maskBias); // [B, nh, S, S]
+    const probs = dropout(tf.softmax(masked, -1), c.attentionDropout, opts);
+    const ctx = tf.matMul(probs.reshape([B * nh, S, S]) as tf.Tensor3D, v.reshape([B * nh, S, dh]) as tf.Tensor3D); // [B*nh, S, dh]
+    const merged = ctx.reshape([B, nh, S, dh]).transpose([0, 2, 1, 3]).reshape([B * S, H]) as tf.Tensor2D; // [B*S, H]
+    const attnOut = dropout(dense(params, `${p}.attention.output.dense`, merged), c.hiddenDropout, opts);
+    x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
+
+    const inter = gelu(dense(params, `${p}.intermediate.dense`, x)); // [B*S, I]
+    const out = dropout(dense(params, `${p}.output.dense`, inter), c.hiddenDropout, opts); // [B*S, H]
+    x = layerNorm(params, `${p}.output.LayerNorm`, tf.add(out, x), c.layerNormEps);
+  }
+  return x.reshape([B, S, H]);
+}

@@ -1,0 +1,107 @@
+/**
+ * Encoder parameters, keyed by their Hugging Face `BertModel` names
+ * (`encoder.layer.0.attention.self.query.weight`, ...), so saving and loading is a loop over keys.
+ *
+ * One difference from PyTorch: dense (Linear) weights are held as [in, out] so the forward pass is a
+ * plain `x @ W` (the fast path on every backend). `isDenseWeight` marks them; the safetensors I/O
+ * transposes them to PyTorch's [out, in].
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BertConfig } from './config.js';
+import { Rng } from '../util/rng.js';
+
+export type Params = Record<string, tf.Variable>;
+
+let nextId = 0;
+/**
+ * tfjs variable names are global to the process, so two live models (a merge, a resume, an eval
+ * beside training) must not both own `encoder.layer.0...`: each variable gets a unique suffix.
+ * Params are always addressed by their record key (the HF name), never by `variable.name`.
+ */
+export function makeVariable(value: tf.Tensor, trainable: boolean, name: string): tf.Variable {
+  return tf.variable(value, trainable, `${name}#${nextId++}`);
+}
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: 'normal' | 'zeros' | 'ones';
+  /** The pooler is saved for HF compatibility but sentence embeddings never use it. */
+  trainable: boolean;
+}
+
+export function isDenseWeight(name: string): boolean {
+  return name.endsWith('.weight') && !name.startsWith('embeddings.') && !name.includes('LayerNorm');
+}
+
+/** Every tensor of a BertModel, in the order transformers lists them. */
+export function paramSpecs(c: BertConfig): ParamSpec[] {
+  const H = c.hiddenSize;
+  const I = c.intermediateSize;
+  const specs: ParamSpec[] = [];
+  const add = (name: string, shape: number[], init: ParamSpec['init'], trainable = true) =>
+    specs.push({ name, shape, init, trainable });
+  const dense = (prefix: string, inDim: number, outDim: number, trainable = true) => {
+    add(`${prefix}.weight`, [inDim, outDim], 'normal', trainable); // [in, out]
+    add(`${prefix}.bias`, [outDim], 'zeros', trainable);
+  };
+  const layerNorm = (prefix: string) => {
+    add(`${prefix}.weight`, [H], 'ones');
+    add(`${prefix}.bias`, [H], 'zeros');
+  };
+  add('embeddings.word_embeddings.weight', [c.vocabSize, H], 'normal');
+  add('embeddings.position_embeddings.weight', [c.maxPositions, H], 'normal');
+  add('embeddings.token_type_embeddings.weight', [c.typeVocabSize, H], 'normal');
+  layerNorm('embeddings.LayerNorm');
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `encoder.layer.${l}`;
+    dense(`${p}.attention.self.query`, H, H);
+    dense(`${p}.attention.self.key`, H, H);
+    dense(`${p}.attention.self.value`, H, H);
+    dense(`${p}.attention.output.dense`, H, H);
+    layerNorm(`${p}.attention.output.LayerNorm`);
+    dense(`${p}.intermediate.dense`, H, I);
+    dense(`${p}.output.dense`, I, H);
+    layerNorm(`${p}.output.LayerNorm`);
+  }
+  dense('pooler.dense', H, H, false);
+  return specs;
+}
+
+/**
+ * Fresh weights with HF `BertPreTrainedModel._init_weights` semantics: N(0, initializer_range) for
+ * dense and embedding weights, zero biases, LayerNorm (1, 0), and the padding row of the word
+ * embeddings zeroed. Seeded: the same seed gives the same model on every backend.
+ */
+export function initParams(c: BertConfig, seed: number): Params {
+  const rng = new Rng(seed);
+  const params: Params = {};
+  for (const spec of paramSpecs(c)) {
+    const value = tf.tidy(() => {
+      if (spec.init === 'zeros') return tf.zeros(spec.shape);
+      if (spec.init === 'ones') return tf.ones(spec.shape);
+      const w = tf.randomNormal(spec.shape, 0, c.initializerRange, 'float32', rng.seed());
+      if (spec.name === 'embeddings.word_embeddings.weight') {
+        const keep = tf.oneHot(c.padTokenId, c.vocabSize).reshape([c.vocabSize, 1]); // [V, 1]
+        return w.mul(tf.scalar(1).sub(keep));
+      }
+      return w;
+    });
+    params[spec.name] = makeVariable(value, spec.trainable, spec.name);
+    value.dispose();
+  }
+  return params;
+}
+
+/** The params that receive gradients (everything but the pooler), keyed by HF name. */
+export function trainableParams(params: Params): Params {
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v.trainable));
+}
+
+export function countParams(params: Params): number {
+  return Object.values(params).reduce((n, v) => n + v.size, 0);
+}
+
+export function disposeParams(params: Params): void {
+  for (const v of Object.values(params)) v.dispose();
+}

@@ -1,0 +1,93 @@
+/**
+ * Training throughput on random tokens, with the shapes and step of
+ * ../shared/bench/torch_reference.py (the PyTorch yardstick): `batch` anchors and `batch`
+ * positives of `seq` tokens, mean pooling, in-batch InfoNCE, backprop, AdamW. Dropout is off
+ * there, so it is off here.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SentenceEncoder, toInputs, disposeInputs } from '../model/encoder.js';
+import { trainableParams } from '../model/params.js';
+import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
+import { AdamW } from './adamw.js';
+import { trainStep } from './step.js';
+import { Rng } from '../util/rng.js';
+import type { TokenBatch } from '../data/tokenizer.js';
+
+export interface BenchShape {
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  seq: number;
+  batch: number;
+  vocab: number;
+  maxPositions: number;
+  scale: number;
+  steps: number;
+  warmup: number;
+}
+
+export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' | 'steps' | 'warmup'> {
+  impl: string;
+  backend: string;
+  params: number;
+  seconds_per_step: number;
+  pairs_per_s: number;
+  tokens_per_s: number;
+}
+
+function randomBatch(rng: Rng, batch: number, seq: number, vocab: number): TokenBatch {
+  const ids = new Int32Array(batch * seq).map(() => rng.int(vocab));
+  return { inputIds: ids, attentionMask: new Int32Array(batch * seq).fill(1), tokenTypeIds: new Int32Array(batch * seq), batchSize: batch, seqLen: seq };
+}
+
+export function benchTrainStep(shape: BenchShape): BenchResult {
+  const encoder = SentenceEncoder.init(
+    {
+      ...DEFAULT_MODEL_CONFIG,
+      vocabSize: shape.vocab,
+      hiddenSize: shape.hidden,
+      numLayers: shape.layers,
+      numHeads: shape.heads,
+      intermediateSize: shape.intermediate,
+      maxPositions: shape.maxPositions,
+      hiddenDropout: 0,
+      attentionDropout: 0,
+      pooling: 'mean',
+      normalize: false,
+    },
+    0,
+  );
+  const optimizer = new AdamW(trainableParams(encoder.params), { weightDecay: 0.01 });
+  const rng = new Rng(0);
+  const batch = {
+    anchor: toInputs(randomBatch(rng, shape.batch, shape.seq, shape.vocab)),
+    positive: toInputs(randomBatch(rng, shape.batch, shape.seq, shape.vocab)),
+  };
+  const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
+  const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0 });
+  for (let i = 0; i < shape.warmup; i++) step();
+  const t0 = performance.now();
+  for (let i = 0; i < shape.steps; i++) step(); // each step reads the loss back, so timing includes the sync
+  const dt = (performance.now() - t0) / 1000 / shape.steps;
+  const params = encoder.numParams - shape.hidden * shape.hidden - shape.hidden; // torch_reference has no pooler
+  disposeInputs(batch.anchor);
+  disposeInputs(batch.positive);
+  optimizer.dispose();
+  encoder.dispose();
+  return {
+    impl: 'contrastive-tfjs',
+    backend: tf.getBackend(),
+    params,
+    hidden: shape.hidden,
+    layers: shape.layers,
+    heads: shape.heads,
+    intermediate: shape.intermediate,
+    seq: shape.seq,
+    batch: shape.batch,
+    vocab: shape.vocab,
+    seconds_per_step: Number(dt.toFixed(4)),
+    pairs_per_s: Number((shape.batch / dt).toFixed(2)),
+    tokens_per_s: Number(((2 * shape.batch * shape.seq) / dt).toFixed(1)),
+  };
+}

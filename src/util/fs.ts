@@ -1,0 +1,35 @@
+/** Small filesystem helpers for all-or-nothing outputs. */
+import { rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+
+/** A sibling temp path that `commitDir`/`rename` can move into place atomically. */
+export function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/**
+ * Build a directory at a temp path with `fill`, then move it to `dir` in one rename. An existing
+ * `dir` is moved aside first and removed after, so a crash never leaves a half-written `dir`.
+ * On any error the temp directory is removed.
+ */
+export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = tempSibling(dir);
+  try {
+    await mkdir(tmp, { recursive: true });
+    await fill(tmp);
+    const old = `${tmp}.old`;
+    const exists = await stat(dir).then(() => true, () => false);
+    if (exists) await rename(dir, old);
+    await rename(tmp, dir);
+    if (exists) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,36 @@
+/** Test helpers: backends to run against, and array comparison with a readable failure. */
+import * as tf from '@tensorflow/tfjs';
+import assert from 'node:assert/strict';
+import { registerWasmOverrides } from '../../src/backend/wasm-overrides.js';
+
+/** `cpu` is the reference; `wasm` runs with the toolkit's kernel overrides. */
+export const BACKENDS = ['cpu', 'wasm'] as const;
+
+export async function useBackend(name: (typeof BACKENDS)[number]): Promise<void> {
+  if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmOverrides();
+  }
+  await tf.setBackend(name);
+  await tf.ready();
+}
+
+export function flat(x: unknown): number[] {
+  return Array.isArray(x) ? (x as unknown[]).flatMap(flat) : [x as number];
+}
+
+/** max |a - b| <= atol + rtol·|b| elementwise, reporting the worst element. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, what: string, rtol = 0): void {
+  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
+    if (!(excess <= worst) || Number.isNaN(actual[i])) {
+      worst = excess;
+      at = i;
+      if (Number.isNaN(actual[i])) break;
+    }
+  }
+  assert.ok(at < 0, `${what}: element ${at} is ${actual[at]}, expected ${expected[at]} (atol ${atol}, rtol ${rtol})`);
+}
