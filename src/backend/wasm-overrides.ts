@@ -1,0 +1,70 @@
+/**
+ * Registers the wasm kernel fixes (idempotent):
+ *   - BatchMatMul, _FusedMatMul: route transposed and batched products to XNNPACK (wasm-matmul.ts);
+ *   - UnsortedSegmentSum: missing on wasm, needed by the gradient of tf.gather (wasm-segment.ts).
+ * and lists the kernels a BERT encoder forward + backward + Adam step hits, so a missing one is
+ * found at start-up instead of mid-training.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its stock kernels
+import type { KernelFunc } from '@tensorflow/tfjs';
+import { makeBatchMatMul, makeFusedMatMul, overrideWasmKernel } from './wasm-matmul.js';
+import { unsortedSegmentSumConfig } from './wasm-segment.js';
+
+/**
+ * Kernels a BERT-like encoder trained with InfoNCE reaches (embedding gathers, LayerNorm,
+ * multi-head attention, exact-erf GELU, dropout, masked mean pooling, L2 normalisation, softmax
+ * cross-entropy, their gradients, Adam, gradient clipping). Checked against a profile of a real
+ * forward + backward + Adam step in test/backend/kernels.test.ts.
+ */
+export const BERT_KERNELS: readonly string[] = [
+  'Abs', 'Add', 'AddN', 'BatchMatMul', 'Cast', 'ClipByValue', 'Concat', 'Equal', 'Erf', 'Exp',
+  'ExpandDims', 'Fill', 'GatherV2', 'Greater', 'GreaterEqual', 'Identity', 'Less', 'Log', 'Max',
+  'Maximum', 'Mean', 'Min', 'Minimum', 'Multiply', 'Neg', 'NotEqual', 'OneHot', 'OnesLike', 'Pack',
+  'Pow', 'Prod', 'Range', 'RealDiv', 'Reshape', 'Rsqrt', 'Select', 'Sign', 'Slice', 'Softmax', 'Sqrt',
+  'Square', 'SquaredDifference', 'Sub', 'Sum', 'Tile', 'Transpose', 'UnsortedSegmentSum',
+  'ZerosLike', '_FusedMatMul',
+];
+
+/** Kernels from `names` (default: BERT_KERNELS) that `backendName` has no implementation for. */
+export function missingKernels(backendName = 'wasm', names: readonly string[] = BERT_KERNELS): string[] {
+  const have = new Set(tf.getKernelsForBackend(backendName).map((k) => k.kernelName));
+  return names.filter((n) => !have.has(n));
+}
+
+/** Kernel functions installed by registerWasmOverrides, to recognise them on a second call. */
+const ours = new WeakSet<KernelFunc>();
+
+function isOurs(kernelName: string): boolean {
+  const k = tf.getKernel(kernelName, 'wasm');
+  return k != null && ours.has(k.kernelFunc);
+}
+
+/** Kernels this module registered on wasm (new ones and overrides). */
+export const WASM_OVERRIDDEN_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
+export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum'];
+
+export function registerWasmOverrides(): void {
+  const transposeConfig = tf.getKernel('Transpose', 'wasm');
+  if (transposeConfig == null) throw new Error('wasm backend kernels are not registered (Transpose missing)');
+  const transpose = transposeConfig.kernelFunc as never;
+
+  if (!isOurs('BatchMatMul')) {
+    overrideWasmKernel('BatchMatMul', (original) => {
+      const f = makeBatchMatMul({ batchMatMul: original.kernelFunc as never, transpose });
+      ours.add(f as unknown as KernelFunc);
+      return f;
+    });
+  }
+  if (!isOurs('_FusedMatMul')) {
+    overrideWasmKernel('_FusedMatMul', (original) => {
+      const f = makeFusedMatMul({ fusedMatMul: original.kernelFunc as never, transpose });
+      ours.add(f as unknown as KernelFunc);
+      return f;
+    });
+  }
+  const seg = tf.getKernel('UnsortedSegmentSum', 'wasm');
+  if (seg == null) {
+    tf.registerKernel(unsortedSegmentSumConfig);
+  }
+}
