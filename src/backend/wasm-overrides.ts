@@ -19,9 +19,9 @@ import { unsortedSegmentSumConfig } from './wasm-segment.js';
  */
 export const BERT_KERNELS: readonly string[] = [
   'Abs', 'Add', 'AddN', 'BatchMatMul', 'Cast', 'ClipByValue', 'Concat', 'Equal', 'Erf', 'Exp',
-  'ExpandDims', 'Fill', 'GatherV2', 'Greater', 'GreaterEqual', 'Identity', 'Less', 'Log', 'Max',
+  'ExpandDims', 'Fill', 'Floor', 'GatherV2', 'Greater', 'GreaterEqual', 'Identity', 'Less', 'Log', 'Max',
   'Maximum', 'Mean', 'Min', 'Minimum', 'Multiply', 'Neg', 'NotEqual', 'OneHot', 'OnesLike', 'Pack',
-  'Pow', 'Prod', 'Range', 'RealDiv', 'Reshape', 'Rsqrt', 'Select', 'Sign', 'Slice', 'Softmax', 'Sqrt',
+  'PadV2', 'Pow', 'Prod', 'Range', 'RealDiv', 'Reshape', 'Rsqrt', 'Select', 'Sign', 'Slice', 'Softmax', 'Sqrt',
   'Square', 'SquaredDifference', 'Sub', 'Sum', 'Tile', 'Transpose', 'UnsortedSegmentSum',
   'ZerosLike', '_FusedMatMul',
 ];
