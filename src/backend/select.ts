@@ -1,0 +1,247 @@
+/**
+ * `--backend auto|cuda|tensorflow|wasm|cpu`: picks and initialises the TensorFlow.js backend and
+ * says why.
+ *
+ * auto: tfjs-node-gpu when it is installed and CUDA can work (an NVIDIA device plus the CUDA 11 /
+ * cuDNN 8 user-space libraries that TensorFlow 2.9 loads; with only CUDA 12/13 it silently runs on
+ * the CPU), else tfjs-node, else wasm (XNNPACK, single-threaded in Node) with the kernel fixes.
+ * tfjs-node(-gpu) are optionalDependencies whose install downloads libtensorflow; offline npm drops
+ * them, so they are imported dynamically and their absence is a reason, not an error.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../util/errors.js';
+
+export type BackendRequest = 'auto' | 'cuda' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  requested: BackendRequest;
+  name: 'tensorflow' | 'wasm' | 'cpu';
+  device: 'cuda' | 'cpu';
+  reason: string;
+}
+
+export const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';
+export const TFJS_NODE = '@tensorflow/tfjs-node';
+
+/** The user-space libraries libtensorflow 2.9 (tfjs-node-gpu 4.22) dlopens for the GPU. */
+export const CUDA_LIBS = ['libcudart.so.11.0', 'libcudnn.so.8'] as const;
+
+export const INSTALL_HINT_GPU =
+  `npm install ${TFJS_NODE_GPU} (needs network access at install time, an NVIDIA GPU, and CUDA 11.x + cuDNN 8 libraries on the loader path)`;
+export const INSTALL_HINT_CPU = `npm install ${TFJS_NODE} (needs network access at install time: it downloads libtensorflow)`;
+
+/** What the machine offers for tfjs-node-gpu, found without loading TensorFlow. */
+export interface CudaFacts {
+  /** How an NVIDIA GPU was seen (`/dev/nvidia0` or the nvidia-smi path), or null. */
+  gpu: string | null;
+  /** For each of CUDA_LIBS: where it was found, or null. */
+  libs: Record<string, string | null>;
+}
+
+/** Why CUDA cannot work with these facts, or null when it can. */
+export function cudaProblem(f: CudaFacts): string | null {
+  const problems: string[] = [];
+  if (f.gpu == null) problems.push('no NVIDIA GPU (no /dev/nvidia0, no nvidia-smi on PATH)');
+  const missing = Object.entries(f.libs).filter(([, where]) => where == null).map(([lib]) => lib);
+  if (missing.length > 0) {
+    problems.push(
+      `${missing.join(' and ')} not found on LD_LIBRARY_PATH or in the ldconfig cache ` +
+        '(TensorFlow 2.9 needs CUDA 11.x + cuDNN 8; with only CUDA 12/13 it silently runs on the CPU)',
+    );
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
+function ldconfigCache(): string {
+  for (const cmd of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    try {
+      return execFileSync(cmd, ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    } catch {
+      // try the next location
+    }
+  }
+  return '';
+}
+
+function findOnPath(file: string, pathVar: string | undefined): string | null {
+  for (const dir of (pathVar ?? '').split(delimiter)) {
+    if (dir !== '' && existsSync(join(dir, file))) return join(dir, file);
+  }
+  return null;
+}
+
+/** Looks for the GPU device and CUDA_LIBS the way the dynamic loader would. */
+export function probeCuda(env: NodeJS.ProcessEnv = process.env): CudaFacts {
+  const gpu = existsSync('/dev/nvidia0') ? '/dev/nvidia0' : findOnPath('nvidia-smi', env.PATH);
+  let cache: string | undefined;
+  const libs: Record<string, string | null> = {};
+  for (const lib of CUDA_LIBS) {
+    let where = findOnPath(lib, env.LD_LIBRARY_PATH);
+    if (where == null) {
+      cache ??= ldconfigCache();
+      const line = cache.split('\n').find((l) => l.trim().startsWith(`${lib} `));
+      if (line != null) where = line.split('=>').pop()?.trim() ?? 'ldconfig cache';
+    }
+    libs[lib] = where;
+  }
+  return { gpu, libs };
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/** True when the package resolves from here (without loading it). */
+export function isInstalled(pkg: string): boolean {
+  try {
+    requireHere.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads tfjs-node(-gpu) dynamically; returns an error message instead of throwing. */
+async function loadTensorflow(pkg: string): Promise<string | null> {
+  const specifier: string = pkg; // a variable, so tsc does not look for the package's types
+  try {
+    await import(specifier);
+  } catch (e) {
+    return `${pkg} failed to load: ${(e as Error).message.split('\n')[0]}`;
+  }
+  if (tf.findBackendFactory('tensorflow') == null) {
+    return `${pkg} loaded but registered no 'tensorflow' backend with this copy of @tensorflow/tfjs`;
+  }
+  return null;
+}
+
+async function use(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<string | null> {
+  try {
+    if (name === 'wasm') {
+      await import('@tensorflow/tfjs-backend-wasm');
+      const { registerWasmOverrides } = await import('./wasm-overrides.js');
+      registerWasmOverrides();
+    }
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    return ok && tf.getBackend() === name ? null : `tf.setBackend('${name}') failed`;
+  } catch (e) {
+    return `${name} backend failed to initialise: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+function shortName(pkg: string): string {
+  return pkg.replace('@tensorflow/', '');
+}
+
+/**
+ * tfjs-node-gpu on the GPU. `cpuFallback`: installed, but the CUDA check failed before loading it,
+ * so it can still run libtensorflow on the CPU.
+ */
+async function tryGpu(): Promise<{ ok: boolean; why: string; cpuFallback: boolean }> {
+  const name = shortName(TFJS_NODE_GPU);
+  if (!isInstalled(TFJS_NODE_GPU)) {
+    return { ok: false, cpuFallback: false, why: `${name} not installed (optional dependency; its install downloads libtensorflow)` };
+  }
+  const problem = cudaProblem(probeCuda());
+  if (problem != null) return { ok: false, cpuFallback: true, why: `${name} installed but cannot use CUDA: ${problem}` };
+  const err = await loadTensorflow(TFJS_NODE_GPU);
+  if (err != null) return { ok: false, cpuFallback: false, why: err };
+  const use1 = await use('tensorflow');
+  if (use1 != null) return { ok: false, cpuFallback: false, why: use1 };
+  return { ok: true, cpuFallback: false, why: `${name} loaded; NVIDIA GPU and ${CUDA_LIBS.join(' + ')} found` };
+}
+
+async function tryCpuTensorflow(): Promise<{ ok: boolean; why: string }> {
+  const name = shortName(TFJS_NODE);
+  if (!isInstalled(TFJS_NODE)) {
+    return { ok: false, why: `${name} not installed (optional dependency; its install downloads libtensorflow)` };
+  }
+  const err = (await loadTensorflow(TFJS_NODE)) ?? (await use('tensorflow'));
+  if (err != null) return { ok: false, why: err };
+  return { ok: true, why: `${name} loaded (libtensorflow on the CPU)` };
+}
+
+function info(requested: BackendRequest, name: BackendInfo['name'], device: BackendInfo['device'], reasons: string[]): BackendInfo {
+  return { requested, name, device, reason: reasons.join('; ') };
+}
+
+function unknownBackend(requested: string): UserError {
+  return new UserError(`--backend: unknown backend "${requested}"; valid values: ${BACKEND_REQUESTS.join(', ')}`);
+}
+
+/**
+ * Selects, initialises and returns the backend (tf.setBackend + tf.ready). On wasm it also
+ * registers the kernel overrides. Explicit requests that cannot be met throw a UserError with the
+ * reason and an install hint.
+ */
+export async function initBackend(requested: BackendRequest): Promise<BackendInfo> {
+  if (!(BACKEND_REQUESTS as readonly string[]).includes(requested)) throw unknownBackend(String(requested));
+  const reasons: string[] = [];
+
+  if (requested === 'cpu' || requested === 'wasm') {
+    const err = await use(requested);
+    if (err != null) throw new UserError(`--backend ${requested}: ${err}`);
+    const why = requested === 'wasm' ? 'requested (XNNPACK, single-threaded in Node; matmul/segment-sum overrides registered)' : 'requested (pure JS reference backend)';
+    return info(requested, requested, 'cpu', [why]);
+  }
+
+  if (requested === 'cuda') {
+    const gpu = await tryGpu();
+    if (!gpu.ok) {
+      // When the package is missing, also say whether installing it would be enough here.
+      const machine = gpu.cpuFallback ? null : cudaProblem(probeCuda());
+      const also = machine != null && !gpu.why.includes(machine) ? `; this machine also has ${machine}` : '';
+      throw new UserError(`--backend cuda: ${gpu.why}${also}. Install: ${INSTALL_HINT_GPU}`);
+    }
+    return info(requested, 'tensorflow', 'cuda', [gpu.why]);
+  }
+
+  if (requested === 'tensorflow') {
+    const cpuTf = await tryCpuTensorflow();
+    if (cpuTf.ok) return info(requested, 'tensorflow', 'cpu', [cpuTf.why]);
+    reasons.push(cpuTf.why);
+    const gpu = await tryGpu();
+    if (gpu.ok) return info(requested, 'tensorflow', 'cuda', [...reasons, gpu.why]);
+    if (gpu.cpuFallback) {
+      const fallback = await cpuOnlyGpuPackage(gpu.why);
+      if (fallback.ok) return info(requested, 'tensorflow', 'cpu', [...reasons, fallback.why]);
+    }
+    reasons.push(gpu.why);
+    throw new UserError(`--backend tensorflow: ${reasons.join('; ')}. Install: ${INSTALL_HINT_CPU}`);
+  }
+
+  // auto
+  const gpu = await tryGpu();
+  if (gpu.ok) return info(requested, 'tensorflow', 'cuda', [gpu.why]);
+  reasons.push(gpu.why);
+  const cpuTf = await tryCpuTensorflow();
+  if (cpuTf.ok) return info(requested, 'tensorflow', 'cpu', [...reasons, cpuTf.why]);
+  reasons.push(cpuTf.why);
+  if (gpu.cpuFallback) {
+    const fallback = await cpuOnlyGpuPackage(gpu.why);
+    if (fallback.ok) return info(requested, 'tensorflow', 'cpu', [...reasons, fallback.why]);
+    reasons.push(fallback.why);
+  }
+  const wasmErr = await use('wasm');
+  if (wasmErr == null) return info(requested, 'wasm', 'cpu', [...reasons, 'using wasm (XNNPACK, single-threaded in Node)']);
+  reasons.push(wasmErr);
+  const cpuErr = await use('cpu');
+  if (cpuErr != null) throw new UserError(`--backend auto: no backend could be initialised: ${[...reasons, cpuErr].join('; ')}`);
+  return info(requested, 'cpu', 'cpu', [...reasons, 'using the pure JS cpu backend (slow)']);
+}
+
+/** tfjs-node-gpu is installed but CUDA cannot work: libtensorflow still runs, on the CPU. */
+async function cpuOnlyGpuPackage(whyNotGpu: string): Promise<{ ok: boolean; why: string }> {
+  const err = (await loadTensorflow(TFJS_NODE_GPU)) ?? (await use('tensorflow'));
+  if (err != null) return { ok: false, why: err };
+  return { ok: true, why: `using ${shortName(TFJS_NODE_GPU)} on the CPU (${whyNotGpu})` };
+}
+
+/** One line for the CLI: `backend: wasm (cpu) — <reason>`. */
+export function formatBackendInfo(i: BackendInfo): string {
+  return `backend: ${i.name} (${i.device}) — ${i.reason}`;
+}
