@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { RecordBatchReader, Type, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchReader, Type, type Dictionary, type RecordBatch, type Schema } from 'apache-arrow';
 import { UserError, userError } from '../util/errors.js';
 import type { PairRecord } from './records.js';
 
@@ -12,8 +12,10 @@ function typeName(schema: Schema, name: string): string {
 /** Throws a UserError naming the file and column unless anchor/positive are strings (negative optional). */
 export function validatePairSchema(path: string, schema: Schema): { hasNegative: boolean } {
   const names = schema.fields.map((f) => f.name);
+  // plain or dictionary-encoded strings (pandas/pyarrow categoricals)
   const isString = (name: string): boolean => {
-    const t = schema.fields.find((f) => f.name === name)?.type.typeId;
+    const type = schema.fields.find((f) => f.name === name)?.type;
+    const t = type?.typeId === Type.Dictionary ? (type as Dictionary).dictionary.typeId : type?.typeId;
     return t === Type.Utf8 || t === Type.LargeUtf8;
   };
   for (const col of REQUIRED) {
