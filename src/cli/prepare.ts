@@ -39,11 +39,15 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
         describe: 'Input column holding a hard negative; default: a column named "negative" if there is one, else none',
       })
       .option('batch-rows', { type: 'number', default: 1024, describe: 'Rows per Arrow record batch' })
-      .example('$0 prepare --input data/sample.jsonl --output /tmp/sample.arrow --anchor title --positive abstract', 'Title–abstract pairs from JSONL')
-      .example('$0 prepare -i triplets.csv -o train.arrow --anchor query --positive pos --negative neg', 'Triplets from CSV')
       .epilog(
-        'Rows whose anchor, positive (or negative, when used) is empty are skipped and counted. ' +
-          'The output has Utf8 columns anchor, positive[, negative]. Nothing is left behind on error.',
+        [
+          'Examples:',
+          '  contrastive prepare -i data/sample.jsonl -o sample.arrow --anchor title --positive abstract',
+          '  contrastive prepare -i triplets.csv -o train.arrow --anchor query --positive pos --negative neg',
+          '',
+          'Rows whose anchor, positive (or negative, when used) is empty are skipped and counted. ' +
+            'The output has Utf8 columns anchor, positive[, negative]. Nothing is left behind on error.',
+        ].join('\n'),
       ) as unknown as Argv<PrepareArgs>,
   handler: async (argv) => {
     const result = await prepare({
