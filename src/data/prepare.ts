@@ -149,6 +149,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   if (resolve(input) === resolve(output)) throw userError(output, undefined, 'output would overwrite the input');
   const format = detectFormat(input, opts.format);
   await checkInput(input);
+  if ((await stat(output).catch(() => undefined))?.isDirectory()) throw userError(output, undefined, 'output is a directory; give a file path such as train.arrow');
 
   const rows = format === 'jsonl' ? jsonlRows(input, opts) : delimitedRows(input, format === 'csv' ? ',' : '\t', opts);
   await mkdir(dirname(resolve(output)), { recursive: true });

@@ -148,6 +148,7 @@ test('prepare errors: missing file, missing column (lists columns), bad JSON lin
     await expectFailure(t, { input: unclosed, output }, /unclosed\.csv: line 2: quoted field is never closed/);
     await expectFailure(t, { input: csv, output, format: 'xml' as never }, /format: unknown format "xml"; expected one of jsonl, csv, tsv/);
     await expectFailure(t, { input: await t.file('in.txt', 'x'), output }, /cannot tell the format/);
+    await expectFailure(t, { input: csv, output: t.dir, anchor: 'title', positive: 'abstract' }, /output is a directory/);
   } finally {
     await t.cleanup();
   }
