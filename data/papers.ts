@@ -205,7 +205,15 @@ const POOLS = {
 export const ABSTRACT_WORDS = { min: 35, max: 70 } as const;
 export const TITLE_WORDS = { min: 6, max: 14 } as const;
 
-/** 2–4 sentences: [intro] method experiment [closing [closing]], re-drawn until 35–70 words. */
+/** How many of the paper's method, object and property occur in `text` (any variant, any case form). */
+export function specificTermsMentioned(p: Pick<Paper, 'lang' | 'method' | 'object' | 'property'>, text: string): number {
+  return [p.method, p.object, p.property].filter((t) => (p.lang === 'en' ? t.en : t.ru.flatMap((f) => [f.nom, f.gen])).some((f) => text.includes(f))).length;
+}
+
+/**
+ * 2–4 sentences: [intro] method experiment [closing [closing]], re-drawn until it has 35–70 words and
+ * mentions at least two of the paper's method/object/property (so it re-uses the title's specific terms).
+ */
 function renderAbstract(slots: Slots): string {
   const pool = POOLS[slots.paper.lang];
   const { rng } = slots;
@@ -218,7 +226,8 @@ function renderAbstract(slots: Slots): string {
     if (parts.length < 4 && wordCount(parts.join(' ')) < ABSTRACT_WORDS.min) parts.push(closings[1](slots));
     const text = parts.join(' ');
     const n = wordCount(text);
-    if ((n >= ABSTRACT_WORDS.min && n <= ABSTRACT_WORDS.max) || attempt >= 50) return text;
+    const ok = n >= ABSTRACT_WORDS.min && n <= ABSTRACT_WORDS.max && specificTermsMentioned(slots.paper, text) >= 2;
+    if (ok || attempt >= 100) return text;
   }
 }
 
