@@ -80,3 +80,13 @@ test('tokenizer: load errors are UserErrors naming the file', async () => {
     await t.cleanup();
   }
 });
+
+test('tokenizer: the Rust `tokenizers` implementation reads the same file and gives the same ids', async () => {
+  const tok = await tokP;
+  const { Tokenizer } = await import('tokenizers');
+  const rust = Tokenizer.fromFile(repoFile('data/tokenizer.json'));
+  for (const text of ['Graph attention networks for citation graphs', 'Её объём: свёрточные сети и йод — 5%', 'Über naïve café']) {
+    const enc = await rust.encode(text);
+    assert.deepEqual(enc.getIds(), tok.encodeOne(text, 512), text);
+  }
+});
