@@ -2,14 +2,17 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { registerWasmOverrides } from '../../src/backend/wasm-overrides.js';
+import { registerCpuOverrides } from '../../src/backend/cpu-overrides.js';
 
-/** `cpu` is the reference; `wasm` runs with the toolkit's kernel overrides. */
+/** `cpu` is the reference (with a fast scatter-add for the embedding gradient); `wasm` runs with the toolkit's kernel overrides. */
 export const BACKENDS = ['cpu', 'wasm'] as const;
 
 export async function useBackend(name: (typeof BACKENDS)[number]): Promise<void> {
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmOverrides();
+  } else {
+    registerCpuOverrides();
   }
   await tf.setBackend(name);
   await tf.ready();

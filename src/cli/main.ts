@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** The `contrastive` command line: one yargs command per file, errors as one line with exit code 2. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { prepareCommand } from './prepare.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { benchCommand } from './bench.js';
+import { UserError } from '../util/errors.js';
+
+const EXIT_USAGE = 2;
+
+async function main(): Promise<void> {
+  try {
+    await yargs(hideBin(process.argv))
+      .scriptName('contrastive')
+      .usage('$0 <command> [options]\n\nTrain text-embedding encoders with contrastive learning on TensorFlow.js.')
+      .command(prepareCommand)
+      .command(trainCommand)
+      .command(evalCommand)
+      .command(benchCommand)
+      .demandCommand(1, 'Name a command: prepare, train, eval or bench (see --help).')
+      .strict()
+      .help()
+      .alias('h', 'help')
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .fail((msg, err) => {
+        throw err ?? new UserError(msg);
+      })
+      .parseAsync();
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`contrastive: ${err.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    const e = err as Error;
+    process.stderr.write(`contrastive: internal error: ${e?.message ?? String(err)}\n`);
+    if (process.env.CONTRASTIVE_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    else process.stderr.write('(set CONTRASTIVE_DEBUG=1 for the stack trace)\n');
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,40 @@
+/**
+ * contrastive — the library API. Re-exports only; each name lives in one file.
+ */
+export { UserError } from './util/errors.js';
+
+// backends
+export { initBackend, BACKEND_REQUESTS, type BackendInfo, type BackendRequest } from './backend/select.js';
+export { registerWasmOverrides } from './backend/wasm-overrides.js';
+
+// data
+export { prepare, type PrepareOptions, type PrepareResult } from './data/prepare.js';
+export { readPairBatches, countRows } from './data/arrow-reader.js';
+export { pairBatches, type PairBatch } from './data/loader.js';
+export { shuffled } from './data/shuffle.js';
+export { TextTokenizer, type TokenBatch } from './data/tokenizer.js';
+export type { PairRecord } from './data/records.js';
+
+// model
+export { SentenceEncoder, toInputs } from './model/encoder.js';
+export { bertForward, gelu, type EncoderInputs } from './model/bert.js';
+export { pool, l2Normalize } from './model/pooling.js';
+export { validateModelConfig, toHfConfig, fromHfConfig, type ModelConfig, type BertConfig, type Pooling } from './model/config.js';
+export { saveModelFolder, loadModelFolder } from './model/folder.js';
+export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, type NamedTensor } from './model/safetensors.js';
+
+// losses
+export { infoNCE, type InfoNCEOptions } from './losses/infonce.js';
+
+// training
+export { train, trainIter, type TrainOptions, type TrainEvent } from './train/trainer.js';
+export { loadTrainConfig, validateTrainConfig, type TrainConfig } from './train/config.js';
+export { AdamW, clipByGlobalNorm } from './train/adamw.js';
+export { linearWarmupDecay } from './train/schedule.js';
+export { trainStep } from './train/step.js';
+export { benchTrainStep, type BenchShape, type BenchResult } from './train/bench.js';
+
+// evaluation
+export { evaluateRetrieval, loadRetrievalSet } from './eval/evaluate.js';
+export { retrievalMetrics, topK, type RetrievalMetrics } from './eval/retrieval-metrics.js';
+export { embedTexts, cosineScores } from './eval/embed.js';

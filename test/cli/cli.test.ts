@@ -1,0 +1,80 @@
+/** The `contrastive` binary end to end: help, one-line errors with exit code 2, prepare → train → eval. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, BUNDLED_TOKENIZER } from '../helpers/tiny-run.js';
+
+const BIN = 'dist/src/cli/main.js';
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CONTRASTIVE_DEBUG: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('--help explains every command', () => {
+  const top = run(['--help']);
+  assert.equal(top.code, 0);
+  for (const cmd of ['prepare', 'train', 'eval', 'bench']) assert.match(top.stdout, new RegExp(`contrastive ${cmd}`));
+  const trainHelp = run(['train', '--help']).stdout;
+  for (const flag of ['--config', '--output', '--resume', '--backend', '--max-steps']) assert.match(trainHelp, new RegExp(flag));
+  assert.match(run(['eval', '--help']).stdout, /--json/);
+  assert.match(run(['bench', '--help']).stdout, /--intermediate/);
+  assert.match(run(['prepare', '--help']).stdout, /--anchor/);
+});
+
+test('user mistakes exit 2 with one line naming the file or field, no stack trace', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--config', 'configs/nope.json'], /configs\/nope\.json: cannot read config/],
+    [['train', '--config', 'configs/tiny.json', '--backend', 'tpu'], /Invalid values[\s\S]*tpu[\s\S]*Choices/],
+    [['eval', '--model', 'checkpoints/none', '--data', 'data/eval.arrow'], /checkpoints\/none\/config\.json: cannot read/],
+    [['eval', '--model', 'checkpoints/none', '--data', 'data/missing.arrow'], /data\/missing\.arrow/],
+    [['frobnicate'], /Unknown argument: frobnicate/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('contrastive:'));
+    assert.equal(lines.length, 1, r.stderr);
+  }
+});
+
+test('prepare → train → eval --json on a small file, and a bad config leaves no output behind', async () => {
+  const dir = await tempDir();
+  const rows = Array.from({ length: 40 }, (_, i) => `"title ${i % 5} number ${i}","abstract about topic ${i % 5}, item ${i}"`);
+  writeFileSync(join(dir, 'pairs.csv'), 'title,abstract\n' + rows.join('\n') + '\n');
+  const arrow = join(dir, 'pairs.arrow');
+  const prep = run(['prepare', '--input', join(dir, 'pairs.csv'), '--output', arrow, '--anchor', 'title', '--positive', 'abstract']);
+  assert.equal(prep.code, 0, prep.stderr);
+  assert.match(prep.stdout + prep.stderr, /40 rows/);
+
+  const config = {
+    name: 'cli', seed: 1, tokenizer: BUNDLED_TOKENIZER,
+    model: { hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 32 },
+    data: { train: arrow, eval: arrow, maxLength: 16 },
+    train: { batchSize: 8, maxSteps: 3, lr: 1e-3 },
+  };
+  writeFileSync(join(dir, 'cli.json'), JSON.stringify(config));
+  const out = join(dir, 'run');
+  const tr = run(['train', '--config', join(dir, 'cli.json'), '--output', out, '--backend', 'wasm']);
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stderr, /backend: wasm/);
+  assert.match(tr.stderr, /model saved to/);
+  assert.ok(existsSync(join(out, 'final', 'model.safetensors')));
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 4); // 3 steps + final eval
+
+  const ev = run(['eval', '--model', join(out, 'final'), '--data', arrow, '--json', '--backend', 'cpu']);
+  assert.equal(ev.code, 0, ev.stderr);
+  const metrics = JSON.parse(ev.stdout);
+  for (const k of ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10']) assert.ok(metrics[k] >= 0 && metrics[k] <= 1, k);
+  assert.equal(metrics.queries, 40);
+
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...config, loss: { name: 'hinge' } }));
+  const bad = run(['train', '--config', join(dir, 'bad.json'), '--output', join(dir, 'bad-run')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /loss\.name: unknown loss "hinge"; valid: infonce/);
+  assert.ok(!existsSync(join(dir, 'bad-run')));
+});
