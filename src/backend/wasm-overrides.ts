@@ -1,6 +1,7 @@
 /**
  * Registers the wasm kernel fixes (idempotent):
  *   - BatchMatMul, _FusedMatMul: route transposed and batched products to XNNPACK (wasm-matmul.ts);
+ *   - GatherV2: row copies instead of the stock per-element kernel (~30 ms per embedding lookup);
  *   - UnsortedSegmentSum: missing on wasm, needed by the gradient of tf.gather (wasm-segment.ts).
  * and lists the kernels a BERT encoder forward + backward + Adam step hits, so a missing one is
  * found at start-up instead of mid-training.
@@ -9,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm'; // registers the wasm backend and its stock kernels
 import type { KernelFunc } from '@tensorflow/tfjs';
 import { makeBatchMatMul, makeFusedMatMul, overrideWasmKernel } from './wasm-matmul.js';
+import { makeGatherV2 } from './wasm-gather.js';
 import { unsortedSegmentSumConfig } from './wasm-segment.js';
 
 /**
@@ -41,7 +43,7 @@ function isOurs(kernelName: string): boolean {
 }
 
 /** Kernels this module registered on wasm (new ones and overrides). */
-export const WASM_OVERRIDDEN_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
+export const WASM_OVERRIDDEN_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul', 'GatherV2'];
 export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum'];
 
 export function registerWasmOverrides(): void {
@@ -59,6 +61,13 @@ export function registerWasmOverrides(): void {
   if (!isOurs('_FusedMatMul')) {
     overrideWasmKernel('_FusedMatMul', (original) => {
       const f = makeFusedMatMul({ fusedMatMul: original.kernelFunc as never, transpose });
+      ours.add(f as unknown as KernelFunc);
+      return f;
+    });
+  }
+  if (!isOurs('GatherV2')) {
+    overrideWasmKernel('GatherV2', (original) => {
+      const f = makeGatherV2(original.kernelFunc as never);
       ours.add(f as unknown as KernelFunc);
       return f;
     });
