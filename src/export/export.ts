@@ -1,0 +1,227 @@
+/**
+ * `exportOnnx`: a model folder -> `onnx/model.onnx` (fp32) and `onnx/model_quantized.onnx` (int8
+ * weights, transformers.js' q8 default on wasm), both checked with onnxruntime-node before they are
+ * moved into place: the fp32 graph against the TensorFlow.js encoder, the int8 graph by its cosine
+ * agreement with fp32.
+ */
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
+import { join, resolve, dirname } from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { fromHfConfig, type ModelConfig, type Pooling } from '../model/config.js';
+import { readSafetensors, type NamedTensor } from '../model/safetensors.js';
+import { SentenceEncoder } from '../model/encoder.js';
+import { paramsFromHf } from '../model/weights.js';
+import { userError } from '../util/errors.js';
+import { tempSibling } from '../util/fs.js';
+import { buildBertOnnx, DEFAULT_OPSET, validateOpset } from './bert-graph.js';
+import { encodeModel } from './onnx-graph.js';
+import { compareWithTfjs, createSession, embeddingAgreement, sampleBatches, type Agreement, type ReferenceDiff } from './check.js';
+
+export interface ExportOptions {
+  /** Model folder (config.json + model.safetensors; 1_Pooling/ and modules.json pick the head). */
+  model: string;
+  /** Folder to write `onnx/` into; default the model folder. Another folder also gets the model's
+   * config and tokenizer files, so it loads on its own (transformers.js, sentence-transformers' ONNX backend). */
+  output?: string;
+  /** ONNX opset, 14–17 (default 17: LayerNormalization op; 14–16 decompose it). */
+  opset?: number;
+  /** Also write `onnx/model_quantized.onnx` (default true). */
+  quantize?: boolean;
+  /** Texts for the checks (tokenized with the folder's tokenizer.json); seeded random ids otherwise. */
+  texts?: string[];
+  /** Compare the fp32 graph with the TensorFlow.js encoder on the current backend before writing (default true). */
+  verify?: boolean;
+  /** onnxruntime intra-op threads for the checks (default: onnxruntime's choice). */
+  threads?: number;
+}
+
+export interface ExportResult {
+  /** The fp32 model file. */
+  path: string;
+  bytes: number;
+  quantizedPath?: string;
+  quantizedBytes?: number;
+  opset: number;
+  pooling: Pooling;
+  normalize: boolean;
+  /** Cosine between fp32 and int8 sentence embeddings. */
+  cosine?: Agreement;
+  /** Max abs difference of the fp32 graph vs the TensorFlow.js encoder (on `verifyRows` sentences). */
+  check?: ReferenceDiff & { rows: number; source: Agreement['source'] };
+}
+
+/** Sentences used for the int8 agreement, and tokens per sentence at most. */
+const AGREEMENT_TEXTS = 64;
+const AGREEMENT_MAX_LENGTH = 128;
+const VERIFY_ROWS = 8;
+const VERIFY_MAX_LENGTH = 64;
+/** protobuf messages cannot exceed 2 GiB; bigger models need ONNX external data (not written here). */
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/** Files copied next to `onnx/` when exporting into another folder (when they exist). */
+const METADATA_FILES = [
+  'config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt',
+  'sentence_bert_config.json', 'config_sentence_transformers.json', 'modules.json', '1_Pooling', '2_Normalize', 'README.md',
+];
+
+async function readJsonFile(path: string, required: boolean): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!required && code === 'ENOENT') return undefined;
+    throw userError(path, undefined, code === 'ENOENT' ? 'file not found; is this a model folder written by `contrastive train`?' : `cannot read (${code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw userError(path, undefined, `not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export interface ModelFolderContents {
+  config: ModelConfig;
+  tensors: Record<string, NamedTensor>;
+  weightsPath: string;
+  /** sentence_bert_config.json max_seq_length, if any. */
+  maxLength?: number;
+}
+
+/**
+ * Read a model folder the way `loadModelFolder` does (same pooling/normalize rules: 1_Pooling and
+ * modules.json optional, default mean without Normalize), but keep the raw HF tensors.
+ */
+export async function readModelFolder(dir: string): Promise<ModelFolderContents> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw userError(dir, undefined, 'model folder not found');
+  if (!info.isDirectory()) throw userError(dir, undefined, 'not a folder (expected a model folder with config.json and model.safetensors)');
+  const configPath = join(dir, 'config.json');
+  const hf = await readJsonFile(configPath, true);
+  if (typeof hf !== 'object' || hf === null || Array.isArray(hf)) throw userError(configPath, undefined, 'must be a JSON object');
+  const bert = fromHfConfig(hf as Record<string, unknown>, configPath);
+
+  const poolPath = join(dir, '1_Pooling', 'config.json');
+  const pool = ((await readJsonFile(poolPath, false)) ?? {}) as Record<string, unknown>;
+  if (pool.pooling_mode_max_tokens === true || pool.pooling_mode_lasttoken === true || pool.pooling_mode_weightedmean_tokens === true || pool.pooling_mode_mean_sqrt_len_tokens === true) {
+    throw userError(poolPath, 'pooling_mode', 'unsupported pooling mode; supported: mean, cls');
+  }
+  const pooling: Pooling = pool.pooling_mode_cls_token === true ? 'cls' : 'mean';
+  const modules = await readJsonFile(join(dir, 'modules.json'), false);
+  const normalize = Array.isArray(modules) && modules.some((m) => String((m as { type?: unknown })?.type).endsWith('Normalize'));
+  const st = (await readJsonFile(join(dir, 'sentence_bert_config.json'), false)) as Record<string, unknown> | undefined;
+  const maxLength = typeof st?.max_seq_length === 'number' ? st.max_seq_length : undefined;
+
+  const weightsPath = join(dir, 'model.safetensors');
+  const { tensors } = await readSafetensors(weightsPath);
+  return { config: { ...bert, pooling, normalize }, tensors, weightsPath, maxLength };
+}
+
+/** Write `bytes` to `path` through a temp file in the same folder and one rename. */
+async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = tempSibling(path);
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw userError(path, undefined, `cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+async function copyMetadata(from: string, to: string): Promise<void> {
+  for (const name of METADATA_FILES) {
+    const src = join(from, name);
+    const info = await stat(src).catch(() => undefined);
+    if (!info) continue;
+    const dst = join(to, name);
+    if (info.isDirectory()) {
+      await cp(src, dst, { recursive: true });
+    } else {
+      await mkdir(dirname(dst), { recursive: true });
+      const tmp = tempSibling(dst);
+      await copyFile(src, tmp);
+      await rename(tmp, dst);
+    }
+  }
+}
+
+function encodeChecked(where: string, model: ReturnType<typeof buildBertOnnx>): Uint8Array {
+  const bytes = encodeModel(model);
+  if (bytes.length > PROTOBUF_LIMIT) {
+    throw userError(where, undefined, `the model is ${(bytes.length / 2 ** 30).toFixed(2)} GiB; ONNX files over 2 GiB need external data, which this exporter does not write`);
+  }
+  return bytes;
+}
+
+async function openChecked(bytes: Uint8Array, what: string, threads?: number): Promise<InferenceSession> {
+  try {
+    return await createSession(bytes, { threads });
+  } catch (err) {
+    throw new Error(`onnxruntime rejected the exported ${what}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Export a model folder to ONNX. The fp32 graph is checked against the TensorFlow.js encoder
+ * (unless `verify: false`) and an error is thrown, writing nothing, when they disagree.
+ */
+export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
+  const opset = validateOpset(opts.opset ?? DEFAULT_OPSET, '--opset');
+  const folder = await readModelFolder(opts.model);
+  const { config, tensors, weightsPath } = folder;
+  const outDir = opts.output ?? opts.model;
+  const onnxDir = join(outDir, 'onnx');
+  const path = join(onnxDir, 'model.onnx');
+  const tokenizerPath = join(opts.model, 'tokenizer.json');
+  const maxLength = Math.min(folder.maxLength ?? config.maxPositions, config.maxPositions);
+  const sampleOpts = { texts: opts.texts, tokenizerPath, vocabSize: config.vocabSize, padId: config.padTokenId };
+
+  const fp32 = encodeChecked(path, buildBertOnnx({ config, tensors, opset, where: weightsPath }));
+  const session = await openChecked(fp32, path, opts.threads);
+  const result: ExportResult = { path, bytes: fp32.length, opset, pooling: config.pooling, normalize: config.normalize };
+  try {
+    if (opts.verify ?? true) {
+      const sample = await sampleBatches({ ...sampleOpts, maxLength: Math.min(maxLength, VERIFY_MAX_LENGTH), count: VERIFY_ROWS, batchSize: VERIFY_ROWS });
+      const encoder = new SentenceEncoder(config, paramsFromHf(config, tensors, weightsPath));
+      let diff: ReferenceDiff;
+      try {
+        diff = await compareWithTfjs(session, encoder, sample.batches[0]);
+      } finally {
+        encoder.dispose();
+      }
+      result.check = { ...diff, rows: sample.batches[0].batchSize, source: sample.source };
+      const tol = 1e-3 * Math.max(1, diff.scale);
+      if (!(diff.lastHiddenState <= tol && diff.sentenceEmbedding <= tol)) {
+        throw new Error(`the exported graph disagrees with the TensorFlow.js encoder (max abs diff: last_hidden_state ${diff.lastHiddenState}, sentence_embedding ${diff.sentenceEmbedding}); nothing was written`);
+      }
+    }
+
+    let quantized: Uint8Array | undefined;
+    const quantizedPath = join(onnxDir, 'model_quantized.onnx');
+    if (opts.quantize ?? true) {
+      quantized = encodeChecked(quantizedPath, buildBertOnnx({ config, tensors, opset, quantize: true, where: weightsPath }));
+      const qSession = await openChecked(quantized, quantizedPath, opts.threads);
+      try {
+        const sample = await sampleBatches({ ...sampleOpts, maxLength: Math.min(maxLength, AGREEMENT_MAX_LENGTH), count: AGREEMENT_TEXTS, batchSize: 16 });
+        result.cosine = await embeddingAgreement(session, qSession, sample, config.hiddenSize);
+      } finally {
+        await qSession.release();
+      }
+    }
+
+    await mkdir(onnxDir, { recursive: true }).catch((err) => {
+      throw userError(onnxDir, undefined, `cannot create folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    });
+    if (resolve(outDir) !== resolve(opts.model)) await copyMetadata(opts.model, outDir);
+    await writeFileAtomic(path, fp32);
+    if (quantized) {
+      await writeFileAtomic(quantizedPath, quantized);
+      result.quantizedPath = quantizedPath;
+      result.quantizedBytes = quantized.length;
+    }
+    return result;
+  } finally {
+    await session.release();
+  }
+}
