@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { fromHfConfig, type ModelConfig, type Pooling } from '../model/config.js';
+import { fromHfConfig, type BertConfig, type ModelConfig, type Pooling } from '../model/config.js';
 import { readSafetensors, type NamedTensor } from '../model/safetensors.js';
 import { SentenceEncoder } from '../model/encoder.js';
 import { paramsFromHf } from '../model/weights.js';
@@ -80,6 +80,20 @@ async function readJsonFile(path: string, required: boolean): Promise<unknown> {
   }
 }
 
+/**
+ * The folder's BERT config (config.json), with UserErrors for a missing folder or file: a cheap
+ * check before slower work (the CLI calls it before picking a TensorFlow.js backend).
+ */
+export async function readBertConfig(dir: string): Promise<BertConfig> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw userError(dir, undefined, 'model folder not found');
+  if (!info.isDirectory()) throw userError(dir, undefined, 'not a folder (expected a model folder with config.json and model.safetensors)');
+  const configPath = join(dir, 'config.json');
+  const hf = await readJsonFile(configPath, true);
+  if (typeof hf !== 'object' || hf === null || Array.isArray(hf)) throw userError(configPath, undefined, 'must be a JSON object');
+  return fromHfConfig(hf as Record<string, unknown>, configPath);
+}
+
 export interface ModelFolderContents {
   config: ModelConfig;
   tensors: Record<string, NamedTensor>;
@@ -93,13 +107,7 @@ export interface ModelFolderContents {
  * modules.json optional, default mean without Normalize), but keep the raw HF tensors.
  */
 export async function readModelFolder(dir: string): Promise<ModelFolderContents> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info) throw userError(dir, undefined, 'model folder not found');
-  if (!info.isDirectory()) throw userError(dir, undefined, 'not a folder (expected a model folder with config.json and model.safetensors)');
-  const configPath = join(dir, 'config.json');
-  const hf = await readJsonFile(configPath, true);
-  if (typeof hf !== 'object' || hf === null || Array.isArray(hf)) throw userError(configPath, undefined, 'must be a JSON object');
-  const bert = fromHfConfig(hf as Record<string, unknown>, configPath);
+  const bert = await readBertConfig(dir);
 
   const poolPath = join(dir, '1_Pooling', 'config.json');
   const pool = ((await readJsonFile(poolPath, false)) ?? {}) as Record<string, unknown>;
