@@ -125,6 +125,10 @@ async function use(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<string | null> 
       const { registerWasmOverrides } = await import('./wasm-overrides.js');
       registerWasmOverrides();
     }
+    if (name === 'cpu') {
+      const { registerCpuOverrides } = await import('./cpu-overrides.js');
+      registerCpuOverrides();
+    }
     const ok = await tf.setBackend(name);
     await tf.ready();
     return ok && tf.getBackend() === name ? null : `tf.setBackend('${name}') failed`;
