@@ -14,7 +14,7 @@ import { paramsFromHf } from '../model/weights.js';
 import { userError } from '../util/errors.js';
 import { tempSibling } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset } from './bert-graph.js';
-import { encodeModel } from './onnx-graph.js';
+import { encodeModel, initializerBytes } from './onnx-graph.js';
 import { compareWithTfjs, createSession, embeddingAgreement, sampleBatches, type Agreement, type ReferenceDiff } from './check.js';
 
 export interface ExportOptions {
@@ -53,8 +53,8 @@ export interface ExportResult {
 /** Sentences used for the int8 agreement, and tokens per sentence at most. */
 const AGREEMENT_TEXTS = 64;
 const AGREEMENT_MAX_LENGTH = 128;
-const VERIFY_ROWS = 8;
-const VERIFY_MAX_LENGTH = 64;
+const VERIFY_ROWS = 4;
+const VERIFY_MAX_LENGTH = 48;
 /** protobuf messages cannot exceed 2 GiB; bigger models need ONNX external data (not written here). */
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
 
@@ -155,11 +155,11 @@ async function copyMetadata(from: string, to: string): Promise<void> {
 }
 
 function encodeChecked(where: string, model: ReturnType<typeof buildBertOnnx>): Uint8Array {
-  const bytes = encodeModel(model);
-  if (bytes.length > PROTOBUF_LIMIT) {
-    throw userError(where, undefined, `the model is ${(bytes.length / 2 ** 30).toFixed(2)} GiB; ONNX files over 2 GiB need external data, which this exporter does not write`);
+  const size = initializerBytes(model);
+  if (size > PROTOBUF_LIMIT - 2 ** 20) {
+    throw userError(where, undefined, `the weights are ${(size / 2 ** 30).toFixed(2)} GiB; ONNX files over 2 GiB need external data, which this exporter does not write`);
   }
-  return bytes;
+  return encodeModel(model);
 }
 
 async function openChecked(bytes: Uint8Array, what: string, threads?: number): Promise<InferenceSession> {

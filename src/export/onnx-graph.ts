@@ -87,12 +87,12 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, elem, dims));
   }
 
-  /** A weight or constant tensor. `data` is copied into little-endian raw_data. */
+  /** A weight or constant tensor, stored as little-endian raw_data (a view: do not change `data` afterwards). */
   initializer(name: string, data: TypedData, dims: number[]): string {
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== data.length) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
     const n = this.fresh(name);
-    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.initializers.push({ name: n, dataType: ELEM[elemTypeOf(data)], dims, rawData: raw });
     return n;
   }
@@ -156,6 +156,11 @@ export class GraphBuilder {
       },
     });
   }
+}
+
+/** Bytes of all initializer data (the bulk of the file): to check a size limit before encoding. */
+export function initializerBytes(model: ModelProto): number {
+  return (model.graph?.initializer ?? []).reduce((n, t) => n + (t.rawData?.length ?? 0), 0);
 }
 
 export function encodeModel(model: ModelProto): Uint8Array {
