@@ -20,7 +20,11 @@
  * With `quantize`, every dense layer becomes DynamicQuantizeLinear (activations → uint8, per tensor,
  * at run time) + MatMulInteger with int8 weights (symmetric, per output channel) + a float rescale,
  * which is the pattern onnxruntime's `quantize_dynamic` writes and fuses (MatMulIntegerToFloat); the
- * word-embedding table is stored as int8 with one scale per token. Everything else stays float32.
+ * word-embedding table is stored as int8 with one scale per token (quantize_dynamic leaves Gather
+ * alone by default; the table is most of a small-vocabulary-heavy model like SciRus-tiny). Everything
+ * else stays float32. Like transformers.js' own q8 files (QInt8 weights, no reduce_range), uint8 ×
+ * int8 products can saturate in onnxruntime's AVX2 kernels on CPUs without VNNI; the export reports
+ * the measured cosine so a bad case shows.
  */
 import type { ModelConfig } from '../model/config.js';
 import type { NamedTensor } from '../model/safetensors.js';
