@@ -2,9 +2,10 @@
  * A BERT encoder in TensorFlow.js with Hugging Face `BertModel` semantics: word + position +
  * token-type embeddings, post-LN transformer blocks (LayerNorm eps from the config), exact erf GELU,
  * additive attention mask, dropout after embeddings, attention probabilities and each sublayer.
+ * `modelType: 'xlm-roberta'` is the same network with RoBERTa's position ids (see `positionIds`).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BertConfig } from './config.js';
+import { maxSequenceLength, type BertConfig } from './config.js';
 import type { Params } from './params.js';
 
 /** Token ids as tensors, all [B, S] int32. */
@@ -44,6 +45,27 @@ function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions):
 }
 
 /**
+ * RoBERTa / XLM-R position ids, as HF `create_position_ids_from_input_ids`: real tokens count up
+ * from padTokenId + 1, padding tokens (id == padTokenId) sit at padTokenId.
+ * positions = cumsum(ids != pad) · (ids != pad) + pad. ids [B, S] -> [B, S] int32.
+ */
+export function positionIds(inputIds: tf.Tensor2D, padTokenId: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const real = tf.cast(tf.notEqual(inputIds, padTokenId), 'int32'); // [B, S]
+    return tf.add(tf.mul(tf.cumsum(real, 1), real), tf.scalar(padTokenId, 'int32')) as tf.Tensor2D; // [B, S]
+  });
+}
+
+/** Position embeddings to add to the [B, S, H] word + type sum: [S, H] (BERT) or [B, S, H] (XLM-R). */
+function positionEmbeddings(c: BertConfig, params: Params, inputIds: tf.Tensor2D): tf.Tensor {
+  const [B, S] = inputIds.shape;
+  const table = params['embeddings.position_embeddings.weight']; // [P, H]
+  if (c.modelType !== 'xlm-roberta') return tf.slice(table, [0, 0], [S, c.hiddenSize]); // [S, H], ids 0..S-1
+  const ids = positionIds(inputIds, c.padTokenId).reshape([B * S]); // [B*S]
+  return tf.gather(table, ids).reshape([B, S, c.hiddenSize]); // [B, S, H]
+}
+
+/**
  * Token embeddings of the last layer, [B, S, H]. Call inside `tf.tidy` (or `variableGrads`).
  */
 export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor3D {
@@ -51,13 +73,13 @@ export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs
   const H = c.hiddenSize;
   const nh = c.numHeads;
   const dh = H / nh;
-  if (S > c.maxPositions) {
-    throw new Error(`Cannot encode a sequence of length ${S}: the model has only ${c.maxPositions} positions`);
+  if (S > maxSequenceLength(c)) {
+    throw new Error(`Cannot encode a sequence of length ${S}: the model has only ${maxSequenceLength(c)} positions`);
   }
 
   // Embeddings, flattened to [B*S, H] for the dense layers.
   const words = tf.gather(params['embeddings.word_embeddings.weight'], inputs.inputIds.reshape([B * S])); // [B*S, H]
-  const positions = tf.slice(params['embeddings.position_embeddings.weight'], [0, 0], [S, H]); // [S, H]
+  const positions = positionEmbeddings(c, params, inputs.inputIds); // [S, H] or [B, S, H]
   const types = inputs.tokenTypeIds ?? tf.zeros([B, S], 'int32');
   const typeEmb = tf.gather(params['embeddings.token_type_embeddings.weight'], types.reshape([B * S])); // [B*S, H]
   const summed = tf.add(tf.add(words, typeEmb).reshape([B, S, H]), positions).reshape([B * S, H]) as tf.Tensor2D;

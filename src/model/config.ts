@@ -8,13 +8,22 @@ import { userError } from '../util/errors.js';
 export const POOLINGS = ['mean', 'cls'] as const;
 export type Pooling = (typeof POOLINGS)[number];
 
+/**
+ * Architectures that share BERT's tensors and forward pass. `xlm-roberta` differs only in its
+ * position ids (they start at padTokenId + 1 and skip padding, see bert.ts) and its HF names.
+ */
+export const MODEL_TYPES = ['bert', 'xlm-roberta'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
 export interface BertConfig {
+  /** Default 'bert'. */
+  modelType?: ModelType;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
   numHeads: number;
   intermediateSize: number;
-  /** Learned absolute positions; SciRus-tiny uses 1024. */
+  /** Learned absolute positions; SciRus-tiny uses 1024. XLM-R spends padTokenId + 1 of them (514 = 512 + 2). */
   maxPositions: number;
   typeVocabSize: number;
   layerNormEps: number;
@@ -32,6 +41,7 @@ export interface ModelConfig extends BertConfig {
 
 /** BERT defaults where HF has them; sizes default to a small encoder, not bert-base. */
 export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
+  modelType: 'bert',
   hiddenSize: 128,
   numLayers: 2,
   numHeads: 4,
@@ -54,7 +64,7 @@ const NUMERIC_KEYS = [
 const INT_KEYS = new Set<string>([
   'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize', 'padTokenId',
 ]);
-export const MODEL_CONFIG_KEYS = [...NUMERIC_KEYS, 'pooling', 'normalize'] as const;
+export const MODEL_CONFIG_KEYS = ['modelType', ...NUMERIC_KEYS, 'pooling', 'normalize'] as const;
 
 /**
  * Validate a `model` section from a recipe. `vocabSize` may be omitted: it then comes from the
@@ -94,15 +104,28 @@ export function validateModelConfig(raw: unknown, where: string, fallbackVocab?:
     throw userError(where, 'model.pooling', `unknown pooling ${JSON.stringify(c.pooling)}; valid: ${POOLINGS.join(', ')}`);
   }
   if (typeof c.normalize !== 'boolean') throw userError(where, 'model.normalize', 'must be true or false');
+  if (!(MODEL_TYPES as readonly string[]).includes(c.modelType as string)) {
+    throw userError(where, 'model.modelType', `unknown model type ${JSON.stringify(c.modelType)}; valid: ${MODEL_TYPES.join(', ')}`);
+  }
   return c;
 }
 
-/** Hugging Face `config.json` for a `BertModel` (what transformers' AutoModel reads). */
+/** Position-embedding rows a model can use for tokens (XLM-R reserves padTokenId + 1 rows). */
+export function maxSequenceLength(c: BertConfig): number {
+  return c.modelType === 'xlm-roberta' ? c.maxPositions - c.padTokenId - 1 : c.maxPositions;
+}
+
+/**
+ * Hugging Face `config.json` for a `BertModel` or `XLMRobertaModel` (what transformers' AutoModel,
+ * sentence-transformers and transformers.js read; `model_type` picks the class).
+ */
 export function toHfConfig(c: BertConfig): Record<string, unknown> {
+  const xlmr = c.modelType === 'xlm-roberta';
   return {
-    architectures: ['BertModel'],
-    model_type: 'bert',
+    architectures: [xlmr ? 'XLMRobertaModel' : 'BertModel'],
+    model_type: xlmr ? 'xlm-roberta' : 'bert',
     attention_probs_dropout_prob: c.attentionDropout,
+    ...(xlmr ? { bos_token_id: 0, eos_token_id: 2 } : {}),
     classifier_dropout: null,
     hidden_act: 'gelu',
     hidden_dropout_prob: c.hiddenDropout,
@@ -122,31 +145,51 @@ export function toHfConfig(c: BertConfig): Record<string, unknown> {
   };
 }
 
-/** Read the BERT fields back from a Hugging Face `config.json` object. */
+/** HF class defaults for keys a config.json may omit (BertConfig / XLMRobertaConfig `__init__`). */
+const HF_DEFAULTS: Record<ModelType, Record<string, number>> = {
+  bert: { type_vocab_size: 2, layer_norm_eps: 1e-12, pad_token_id: 0, max_position_embeddings: 512 },
+  'xlm-roberta': { type_vocab_size: 2, layer_norm_eps: 1e-12, pad_token_id: 1, max_position_embeddings: 512 },
+};
+const SUPPORTED_ACTIVATIONS = ['gelu'];
+
+/**
+ * Read the BERT fields back from a Hugging Face `config.json` object (model_type `bert` or
+ * `xlm-roberta`; a missing model_type reads as bert). Anything the forward pass does not implement
+ * (another architecture, activation or position-embedding type) is a UserError naming the key.
+ */
 export function fromHfConfig(hf: Record<string, unknown>, where: string): BertConfig {
+  const modelType = (hf.model_type ?? 'bert') as ModelType;
+  if (!(MODEL_TYPES as readonly string[]).includes(modelType)) {
+    throw userError(where, 'model_type', `unsupported model_type ${JSON.stringify(hf.model_type)}; supported: ${MODEL_TYPES.join(', ')} (BertModel and XLMRobertaModel checkpoints)`);
+  }
+  const defaults = HF_DEFAULTS[modelType];
   const num = (key: string, fallback?: number): number => {
-    const v = hf[key] ?? fallback;
-    if (typeof v !== 'number') throw userError(where, key, `missing or not a number`);
+    const v = hf[key] ?? fallback ?? defaults[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw userError(where, key, `missing or not a number`);
     return v;
   };
-  if (hf.model_type !== undefined && hf.model_type !== 'bert') {
-    throw userError(where, 'model_type', `unsupported model_type ${JSON.stringify(hf.model_type)}; supported: bert`);
+  if (hf.hidden_act !== undefined && !SUPPORTED_ACTIVATIONS.includes(hf.hidden_act as string)) {
+    throw userError(where, 'hidden_act', `unsupported activation ${JSON.stringify(hf.hidden_act)}; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
   }
-  if (hf.hidden_act !== undefined && hf.hidden_act !== 'gelu') {
-    throw userError(where, 'hidden_act', `unsupported activation ${JSON.stringify(hf.hidden_act)}; supported: gelu`);
+  if (hf.position_embedding_type !== undefined && hf.position_embedding_type !== 'absolute') {
+    throw userError(where, 'position_embedding_type', `unsupported ${JSON.stringify(hf.position_embedding_type)}; supported: absolute`);
+  }
+  if (hf.is_decoder === true || hf.add_cross_attention === true) {
+    throw userError(where, 'is_decoder', 'decoder / cross-attention configurations are not supported; supported: encoder-only BertModel, XLMRobertaModel');
   }
   return {
+    modelType,
     vocabSize: num('vocab_size'),
     hiddenSize: num('hidden_size'),
     numLayers: num('num_hidden_layers'),
     numHeads: num('num_attention_heads'),
     intermediateSize: num('intermediate_size'),
     maxPositions: num('max_position_embeddings'),
-    typeVocabSize: num('type_vocab_size', 2),
-    layerNormEps: num('layer_norm_eps', 1e-12),
+    typeVocabSize: num('type_vocab_size'),
+    layerNormEps: num('layer_norm_eps'),
     hiddenDropout: num('hidden_dropout_prob', 0.1),
     attentionDropout: num('attention_probs_dropout_prob', 0.1),
     initializerRange: num('initializer_range', 0.02),
-    padTokenId: num('pad_token_id', 0),
+    padTokenId: num('pad_token_id'),
   };
 }

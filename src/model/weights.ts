@@ -1,11 +1,19 @@
 /**
- * Params <-> Hugging Face tensors (PyTorch layout, HF `BertModel` names), for model.safetensors.
+ * Params <-> Hugging Face tensors (PyTorch layout, HF `BertModel` / `XLMRobertaModel` names), for
+ * model.safetensors. Both architectures share the tensor names below their model prefix.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './config.js';
 import { isDenseWeight, makeVariable, paramSpecs, type Params } from './params.js';
 import type { NamedTensor } from './safetensors.js';
 import { userError } from '../util/errors.js';
+
+/**
+ * Name prefixes of task-head checkpoints: `BertForPreTraining`/`BertForMaskedLM` keep the encoder under
+ * `bert.`, `XLMRobertaForMaskedLM` (the hub's xlm-roberta-base) under `roberta.`. `save_pretrained` of
+ * the bare `BertModel`/`XLMRobertaModel` writes no prefix. Head tensors (`cls.*`, `lm_head.*`) are ignored.
+ */
+export const WEIGHT_PREFIXES = ['', 'bert.', 'roberta.'] as const;
 
 /** Our params as HF tensors: dense weights transposed from [in, out] to PyTorch's [out, in]. */
 export function paramsToHf(params: Params): Record<string, NamedTensor> {
@@ -18,28 +26,50 @@ export function paramsToHf(params: Params): Record<string, NamedTensor> {
   return out;
 }
 
+/** Old TF-converted BERT checkpoints name LayerNorm parameters gamma/beta (transformers renames them on load too). */
+function legacyName(name: string): string | undefined {
+  if (!name.includes('LayerNorm.')) return undefined;
+  return name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+}
+
+/** The checkpoint tensor for one of our param names, trying each prefix (and legacy LayerNorm names). */
+export function findHfTensor(tensors: Record<string, NamedTensor>, name: string): NamedTensor | undefined {
+  const legacy = legacyName(name);
+  for (const prefix of WEIGHT_PREFIXES) {
+    const t = tensors[prefix + name] ?? (legacy ? tensors[prefix + legacy] : undefined);
+    if (t) return t;
+  }
+  return undefined;
+}
+
+function describeCheckpoint(tensors: Record<string, NamedTensor>): string {
+  const names = Object.keys(tensors).filter((n) => n !== '__metadata__');
+  const shown = names.slice(0, 4).join(', ');
+  return `the checkpoint has ${names.length} tensors (${shown}${names.length > 4 ? ', …' : ''}); expected BertModel / XLMRobertaModel names, optionally prefixed ${WEIGHT_PREFIXES.filter(Boolean).join(' or ')}`;
+}
+
 /**
- * Build params from HF tensors. Accepts names with or without the `bert.` prefix that
- * `BertForPreTraining`-style checkpoints use. A missing tensor or a shape mismatch is an error
- * naming it; the pooler may be absent (it is re-initialised to zeros: embeddings never use it).
+ * Build params from HF tensors. Accepts names with or without a `bert.`/`roberta.` prefix. A missing
+ * tensor or a shape mismatch is a UserError naming it; the pooler may be absent (task-head checkpoints
+ * have none; it is set to zeros: embeddings never use it).
  */
 export function paramsFromHf(c: BertConfig, tensors: Record<string, NamedTensor>, where: string): Params {
   const params: Params = {};
   try {
     for (const spec of paramSpecs(c)) {
-      const t = tensors[spec.name] ?? tensors[`bert.${spec.name}`];
+      const t = findHfTensor(tensors, spec.name);
       if (!t) {
         if (spec.name.startsWith('pooler.')) {
           params[spec.name] = makeVariable(tf.zeros(spec.shape), spec.trainable, spec.name);
           continue;
         }
-        throw userError(where, spec.name, 'tensor missing from the checkpoint');
+        throw userError(where, spec.name, `tensor missing from the checkpoint; ${describeCheckpoint(tensors)}`);
       }
       const hfShape = isDenseWeight(spec.name) ? [...spec.shape].reverse() : spec.shape;
       if (t.shape.length !== hfShape.length || t.shape.some((d, i) => d !== hfShape[i])) {
         throw userError(where, spec.name, `shape [${t.shape}] does not match the config's [${hfShape}]`);
       }
-      if (!(t.data instanceof Float32Array)) throw userError(where, spec.name, `expected a float tensor, got ${t.dtype}`);
+      if (!(t.data instanceof Float32Array)) throw userError(where, spec.name, `expected a float tensor (F32, F16 or BF16), got ${t.dtype}`);
       const value = tf.tidy(() => {
         const raw = tf.tensor(t.data as Float32Array, t.shape, 'float32');
         return isDenseWeight(spec.name) ? tf.transpose(raw) : raw;
