@@ -1,38 +1,29 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { RecordBatchReader, Type, type Dictionary, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
 import { UserError, userError } from '../util/errors.js';
 import type { PairRecord } from './records.js';
+import { classifySchema, describeColumns, isNumericField, isStringField, typeName, type SchemaInfo } from './schema.js';
 
 const REQUIRED = ['anchor', 'positive'] as const;
-
-function typeName(schema: Schema, name: string): string {
-  return String(schema.fields.find((f) => f.name === name)?.type ?? 'missing');
-}
 
 /** Throws a UserError naming the file and column unless anchor/positive are strings (negative optional). */
 export function validatePairSchema(path: string, schema: Schema): { hasNegative: boolean } {
   const names = schema.fields.map((f) => f.name);
-  // plain or dictionary-encoded strings (pandas/pyarrow categoricals)
-  const isString = (name: string): boolean => {
-    const type = schema.fields.find((f) => f.name === name)?.type;
-    const t = type?.typeId === Type.Dictionary ? (type as Dictionary).dictionary.typeId : type?.typeId;
-    return t === Type.Utf8 || t === Type.LargeUtf8;
-  };
   for (const col of REQUIRED) {
     if (!names.includes(col)) {
       throw userError(path, col, `required column missing; the file has: ${names.map((n) => JSON.stringify(n)).join(', ') || '(none)'} (run \`contrastive prepare\` with --anchor/--positive to map columns)`);
     }
-    if (!isString(col)) throw userError(path, col, `expected a string (Utf8) column, found ${typeName(schema, col)}`);
+    if (!isStringField(schema, col)) throw userError(path, col, `expected a string (Utf8) column, found ${typeName(schema, col)}`);
   }
   const hasNegative = names.includes('negative');
-  if (hasNegative && !isString('negative')) {
+  if (hasNegative && !isStringField(schema, 'negative')) {
     throw userError(path, 'negative', `expected a string (Utf8) column, found ${typeName(schema, 'negative')}`);
   }
   return { hasNegative };
 }
 
 /** Opens an Arrow IPC file (file or stream format) for batch-by-batch reading through a file handle. */
-async function openReader(path: string): Promise<{ fh: FileHandle; reader: AsyncIterable<RecordBatch> & { schema: Schema } }> {
+export async function openArrow(path: string): Promise<{ fh: FileHandle; reader: AsyncIterable<RecordBatch> & { schema: Schema } }> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -67,7 +58,7 @@ function columnStrings(batch: RecordBatch, name: string): string[] {
  */
 export async function* readPairBatches(opts: { path: string }): AsyncGenerator<PairRecord[]> {
   const { path } = opts;
-  const { fh, reader } = await openReader(path);
+  const { fh, reader } = await openArrow(path);
   try {
     const { hasNegative } = validatePairSchema(path, reader.schema);
     for await (const batch of reader) {
@@ -87,7 +78,7 @@ export async function* readPairBatches(opts: { path: string }): AsyncGenerator<P
 
 /** Whether the file has a `negative` column (validates the schema; reads no record batches). */
 export async function hasNegativeColumn(path: string): Promise<boolean> {
-  const { fh, reader } = await openReader(path);
+  const { fh, reader } = await openArrow(path);
   try {
     return validatePairSchema(path, reader.schema).hasNegative;
   } finally {
@@ -97,9 +88,99 @@ export async function hasNegativeColumn(path: string): Promise<boolean> {
 
 /** Number of rows in a prepared Arrow file: streams the batches and sums their lengths (no text decoding). */
 export async function countRows(path: string): Promise<number> {
-  const { fh, reader } = await openReader(path);
+  const { fh, reader } = await openArrow(path);
   try {
     validatePairSchema(path, reader.schema);
+    let n = 0;
+    for await (const batch of reader) n += batch.numRows;
+    return n;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The kind (`pairs` or `labelled`), columns and hard-negative columns of a prepared Arrow file, from its
+ * schema alone (no record batch is read). UserError, listing the columns found and what each kind needs,
+ * for a file that is neither.
+ */
+export async function readSchema(path: string): Promise<SchemaInfo> {
+  const { fh, reader } = await openArrow(path);
+  try {
+    return classifySchema(path, reader.schema);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Which columns of an Arrow file to read: text columns (strings) and optionally one numeric score column. */
+export interface ColumnSelection {
+  path: string;
+  /** String columns, read in this order. */
+  columns: string[];
+  /** What each column is used for (same order), named in error messages, e.g. role `anchor` → column `query`. */
+  roles?: string[];
+  /** A numeric column (any integer or float type) read as the score. */
+  score?: string;
+}
+
+/** One Arrow record batch of the selected columns. */
+export interface ColumnBatch {
+  /** texts[c][r]: text of selected column c in row r; null reads as ''. */
+  texts: string[][];
+  /** One score per row, when a score column was selected. */
+  scores?: Float32Array;
+  rows: number;
+}
+
+/** UserError naming the file and column unless every selected column exists with the right type. */
+export function checkColumns(schema: Schema, sel: ColumnSelection): void {
+  const names = schema.fields.map((f) => f.name);
+  const wanted = (i: number): string => (sel.roles && sel.roles[i] !== sel.columns[i] ? ` (wanted for ${JSON.stringify(sel.roles[i])})` : '');
+  sel.columns.forEach((col, i) => {
+    if (!names.includes(col)) throw userError(sel.path, col, `no such column${wanted(i)}; the file has: ${describeColumns(schema)}`);
+    if (!isStringField(schema, col)) throw userError(sel.path, col, `expected a string (Utf8) column${wanted(i)}, found ${typeName(schema, col)}`);
+  });
+  if (sel.score !== undefined) {
+    if (!names.includes(sel.score)) throw userError(sel.path, sel.score, `no such score column; the file has: ${describeColumns(schema)}`);
+    if (!isNumericField(schema, sel.score)) throw userError(sel.path, sel.score, `expected a numeric score column (integer or float), found ${typeName(schema, sel.score)}`);
+  }
+}
+
+/**
+ * Yields the selected columns of an Arrow file one record batch at a time (validated first with
+ * `checkColumns`). Scores of any integer/float type become float32; a null score is a UserError naming the row.
+ */
+export async function* readColumnBatches(sel: ColumnSelection): AsyncGenerator<ColumnBatch> {
+  const { fh, reader } = await openArrow(sel.path);
+  try {
+    checkColumns(reader.schema, sel);
+    let row = 0;
+    for await (const batch of reader) {
+      const texts = sel.columns.map((c) => columnStrings(batch, c));
+      let scores: Float32Array | undefined;
+      if (sel.score !== undefined) {
+        const col = batch.getChild(sel.score);
+        scores = new Float32Array(batch.numRows);
+        for (let i = 0; i < batch.numRows; i++) {
+          const v = col?.get(i) as number | bigint | null | undefined;
+          if (v === null || v === undefined) throw userError(sel.path, sel.score, `row ${row + i + 1}: score is null`);
+          scores[i] = Number(v);
+        }
+      }
+      row += batch.numRows;
+      yield { texts, scores, rows: batch.numRows };
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Rows of an Arrow file after `checkColumns` on the selection; sums batch lengths without decoding text. */
+export async function countSelectedRows(sel: ColumnSelection): Promise<number> {
+  const { fh, reader } = await openArrow(sel.path);
+  try {
+    checkColumns(reader.schema, sel);
     let n = 0;
     for await (const batch of reader) n += batch.numRows;
     return n;
