@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { AsyncByteQueue, Field, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, makeBuilder, makeData } from 'apache-arrow';
+import { AsyncByteQueue, Field, Float32, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, makeBuilder, makeData } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import type { PairRecord } from './records.js';
 
@@ -37,11 +37,21 @@ function utf8Column(values: string[]): Data<Utf8> {
   return builder.finish().flush() as Data<Utf8>;
 }
 
+function float32Column(values: number[]): Data<Float32> {
+  return makeData({ type: new Float32(), length: values.length, nullCount: 0, data: Float32Array.from(values) });
+}
+
+/** A column of a prepared file: non-null Utf8 text or a non-null Float32 number. */
+export interface ColumnSpec {
+  name: string;
+  type: 'utf8' | 'float32';
+}
+
 /**
- * Writes PairRecords to an Arrow IPC *file* (random-access format, "ARROW1" magic), one record batch per
- * `write()` call. Bytes go to disk as each batch is written; `close()` writes the footer.
+ * Writes rows to an Arrow IPC *file* (random-access format, "ARROW1" magic) with non-null Utf8/Float32 columns,
+ * one record batch per `write()` call. Bytes go to disk as each batch is written; `close()` writes the footer.
  */
-export class PairFileWriter {
+export class TableFileWriter {
   readonly schema: Schema;
   private readonly fd: number;
   private readonly writer: RecordBatchFileWriter;
@@ -49,21 +59,21 @@ export class PairFileWriter {
   batches = 0;
   rows = 0;
 
-  constructor(readonly path: string, readonly hasNegative: boolean) {
-    this.schema = pairSchema(hasNegative);
+  constructor(readonly path: string, readonly columns: ColumnSpec[]) {
+    this.schema = new Schema(columns.map((c) => new Field(c.name, c.type === 'utf8' ? new Utf8() : new Float32(), false)));
     this.fd = openSync(path, 'w');
     this.writer = new RecordBatchFileWriter();
     this.writer.reset(new FileSink(this.fd), this.schema);
   }
 
-  write(records: PairRecord[]): void {
-    if (records.length === 0) return;
-    const columns = [utf8Column(records.map((r) => r.anchor)), utf8Column(records.map((r) => r.positive))];
-    if (this.hasNegative) columns.push(utf8Column(records.map((r) => r.negative ?? '')));
-    const data = makeData({ type: new Struct(this.schema.fields), length: records.length, nullCount: 0, children: columns });
+  /** rows[r][c]: value of column c (a string for utf8 columns, a number for float32 ones). */
+  write(rows: (string | number)[][]): void {
+    if (rows.length === 0) return;
+    const children = this.columns.map((c, i) => (c.type === 'utf8' ? utf8Column(rows.map((r) => r[i] as string)) : float32Column(rows.map((r) => r[i] as number))));
+    const data = makeData({ type: new Struct(this.schema.fields), length: rows.length, nullCount: 0, children });
     this.writer.write(new RecordBatch(this.schema, data));
     this.batches++;
-    this.rows += records.length;
+    this.rows += rows.length;
   }
 
   /** Writes the footer and closes the file. */
@@ -82,5 +92,38 @@ export class PairFileWriter {
     if (!this.open) return;
     this.open = false;
     closeSync(this.fd);
+  }
+}
+
+/** A TableFileWriter for PairRecords (anchor, positive[, negative]). */
+export class PairFileWriter {
+  private readonly table: TableFileWriter;
+
+  constructor(readonly path: string, readonly hasNegative: boolean) {
+    this.table = new TableFileWriter(path, pairSchema(hasNegative).fields.map((f) => ({ name: f.name, type: 'utf8' })));
+  }
+
+  get schema(): Schema {
+    return this.table.schema;
+  }
+
+  get rows(): number {
+    return this.table.rows;
+  }
+
+  get batches(): number {
+    return this.table.batches;
+  }
+
+  write(records: PairRecord[]): void {
+    this.table.write(records.map((r) => (this.hasNegative ? [r.anchor, r.positive, r.negative ?? ''] : [r.anchor, r.positive])));
+  }
+
+  close(): void {
+    this.table.close();
+  }
+
+  abort(): void {
+    this.table.abort();
   }
 }

@@ -18,7 +18,7 @@ test('prepare: jsonl round trip keeps strings exactly (UTF-8, Russian, quotes, n
     const input = await t.file('in.jsonl', rows.map((r) => JSON.stringify(r)).join('\n') + '\n\n');
     const output = await t.file('out.arrow');
     const res = await prepare({ input, output });
-    assert.deepEqual(res, { rows: 3, skipped: 0, columns: ['anchor', 'positive'] });
+    assert.deepEqual(res, { rows: 3, skipped: 0, columns: ['anchor', 'positive'], kind: 'pairs' });
     assert.deepEqual((await readAll(output)).records, rows);
     assert.equal(await countRows(output), 3);
     assert.deepEqual(await t.list(), ['in.jsonl', 'out.arrow']);
@@ -38,7 +38,7 @@ test('prepare: csv with quoted commas, newlines and doubled quotes; column mappi
     const input = await t.file('in.csv', csv);
     const output = await t.file('out.arrow');
     const res = await prepare({ input, output, anchor: 'title', positive: 'abstract', negative: 'neg_abstract' });
-    assert.deepEqual(res, { rows: 2, skipped: 0, columns: ['anchor', 'positive', 'negative'] });
+    assert.deepEqual(res, { rows: 2, skipped: 0, columns: ['anchor', 'positive', 'negative'], kind: 'pairs' });
     assert.deepEqual((await readAll(output)).records, [
       { anchor: 'Graphs, trees', positive: 'He said "hi"\non two lines', negative: 'other' },
       { anchor: RU, positive: 'тест, с запятой', negative: 'отрицательный' },
@@ -80,7 +80,7 @@ test('prepare: negative column is optional, picked up by name, and empty rows ar
     ].map((r) => JSON.stringify(r)).join('\n'));
     const output = await t.file('out.arrow');
     const res = await prepare({ input, output });
-    assert.deepEqual(res, { rows: 2, skipped: 4, columns: ['anchor', 'positive', 'negative'] });
+    assert.deepEqual(res, { rows: 2, skipped: 4, columns: ['anchor', 'positive', 'negative'], kind: 'pairs' });
     assert.deepEqual((await readAll(output)).records, [
       { anchor: 'a1', positive: 'p1', negative: 'n1' },
       { anchor: '42', positive: 'true', negative: 'n6' },
