@@ -1,81 +1,82 @@
 /**
- * A model folder: what every stage after training reads (eval, encode, export). It is a
- * sentence-transformers folder (modules.json, 1_Pooling/, 2_Normalize/) around a Hugging Face
- * BertModel (config.json, model.safetensors, tokenizer.json).
+ * A model folder: what every stage after training reads (eval, encode, export) and what
+ * sentence-transformers, transformers and transformers.js load. It is a sentence-transformers folder
+ * (modules.json, config_sentence_transformers.json, sentence_bert_config.json, 1_Pooling/,
+ * 2_Normalize/, README.md) around a Hugging Face BertModel / XLMRobertaModel (config.json,
+ * model.safetensors, tokenizer.json, tokenizer_config.json, special_tokens_map.json).
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromHfConfig, toHfConfig, type ModelConfig, type Pooling } from './config.js';
-import { SentenceEncoder } from './encoder.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
-import { paramsFromHf, paramsToHf } from './weights.js';
+import { maxSequenceLength, toHfConfig } from './config.js';
+import type { SentenceEncoder } from './encoder.js';
+import { writeSafetensors } from './safetensors.js';
+import { paramsToHf } from './weights.js';
+import { modelCard, toolkitVersion, type ModelCardInfo } from './model-card.js';
+import {
+  modulesJson, poolingConfig, sentenceBertConfig, specialTokensMap, stConfig, tokenizerConfig, tokenizerFacts, type TokenizerJson,
+} from './st-files.js';
+import { loadWeights, readPretrainedMeta } from './pretrained.js';
 import { writeJson } from '../util/fs.js';
 import { userError } from '../util/errors.js';
 
 export interface ModelFolderInfo {
   /** Tokens per text the model was trained with (sentence_bert_config.json max_seq_length). */
   maxLength: number;
+  /** Prompts the model was trained with, e.g. { query: 'query: ', passage: 'passage: ' } (config_sentence_transformers.json). */
+  prompts?: Record<string, string>;
+  /** What the README.md model card says about the training run. */
+  card?: ModelCardInfo;
 }
 
-/** Write the encoder and its tokenizer into `dir` (which must exist; callers make it atomic). */
-export async function saveModelFolder(dir: string, encoder: SentenceEncoder, tokenizerPath: string, info: ModelFolderInfo): Promise<void> {
-  const c = encoder.config;
-  await writeJson(join(dir, 'config.json'), toHfConfig(c));
-  await writeSafetensors(join(dir, 'model.safetensors'), paramsToHf(encoder.params), { format: 'pt' });
-  await copyFile(tokenizerPath, join(dir, 'tokenizer.json'));
-  await writeJson(join(dir, 'sentence_bert_config.json'), { max_seq_length: info.maxLength, do_lower_case: false });
-  await writeJson(join(dir, '1_Pooling', 'config.json'), {
-    word_embedding_dimension: c.hiddenSize,
-    pooling_mode_cls_token: c.pooling === 'cls',
-    pooling_mode_mean_tokens: c.pooling === 'mean',
-    pooling_mode_max_tokens: false,
-    pooling_mode_mean_sqrt_len_tokens: false,
-    pooling_mode_weightedmean_tokens: false,
-    pooling_mode_lasttoken: false,
-    include_prompt: true,
-  });
-  const modules = [
-    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-  ];
-  if (c.normalize) {
-    await mkdir(join(dir, '2_Normalize'), { recursive: true });
-    modules.push({ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' });
-  }
-  await writeJson(join(dir, 'modules.json'), modules);
-}
-
-async function readJson(path: string): Promise<Record<string, unknown>> {
+async function readTokenizerJson(path: string): Promise<{ text: string; json: TokenizerJson }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw userError(path, undefined, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)}); is this a model folder written by \`contrastive train\`?`);
+    throw userError(path, undefined, `cannot read the tokenizer (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    const json = JSON.parse(text) as unknown;
+    return { text, json: (typeof json === 'object' && json !== null ? json : {}) as TokenizerJson };
   } catch (err) {
-    throw userError(path, undefined, `not valid JSON: ${(err as Error).message}`);
+    throw userError(path, undefined, `tokenizer file is not valid JSON (${(err as Error).message})`);
   }
 }
 
-/** Load a model folder written by `saveModelFolder` (or a compatible sentence-transformers BERT folder). */
+/**
+ * Write the encoder and its tokenizer into `dir` as a sentence-transformers folder (`dir` must exist;
+ * callers make it atomic with writeDirAtomic). `info.maxLength` is capped at the model's positions.
+ */
+export async function saveModelFolder(dir: string, encoder: SentenceEncoder, tokenizerPath: string, info: ModelFolderInfo): Promise<void> {
+  const c = encoder.config;
+  const maxLength = Math.min(info.maxLength, maxSequenceLength(c));
+  const prompts = info.prompts ?? {};
+  const tokenizer = await readTokenizerJson(tokenizerPath);
+  const facts = tokenizerFacts(tokenizer.json);
+
+  await writeJson(join(dir, 'config.json'), toHfConfig(c));
+  await writeSafetensors(join(dir, 'model.safetensors'), paramsToHf(encoder.params), { format: 'pt' });
+  await writeFile(join(dir, 'tokenizer.json'), tokenizer.text);
+  await writeJson(join(dir, 'tokenizer_config.json'), tokenizerConfig(tokenizer.json, { maxLength }));
+  await writeJson(join(dir, 'special_tokens_map.json'), specialTokensMap(tokenizer.json));
+  await writeJson(join(dir, 'sentence_bert_config.json'), sentenceBertConfig(maxLength));
+  await writeJson(join(dir, 'config_sentence_transformers.json'), stConfig({ prompts, toolkitVersion: toolkitVersion() }));
+  await writeJson(join(dir, '1_Pooling', 'config.json'), poolingConfig(c.hiddenSize, c.pooling));
+  if (c.normalize) await mkdir(join(dir, '2_Normalize'), { recursive: true }); // Normalize has no files
+  await writeJson(join(dir, 'modules.json'), modulesJson(c.normalize));
+  const card = modelCard(
+    { config: c, maxLength, numParams: encoder.numParams, prompts, tokenizerClass: facts.tokenizerClass, doLowerCase: facts.doLowerCase },
+    info.card,
+  );
+  await writeFile(join(dir, 'README.md'), card);
+}
+
+/**
+ * Load a model folder written by `saveModelFolder` (or any folder `loadPretrained` reads). Unlike
+ * `loadPretrained` it does not require tokenizer.json (golden fixtures have none).
+ */
 export async function loadModelFolder(dir: string): Promise<{ encoder: SentenceEncoder; info: ModelFolderInfo; tokenizerPath: string }> {
-  const bert = fromHfConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
-  const poolPath = join(dir, '1_Pooling', 'config.json');
-  const poolCfg = await readJson(poolPath).catch(() => ({}) as Record<string, unknown>);
-  const pooling: Pooling = poolCfg.pooling_mode_cls_token === true ? 'cls' : 'mean';
-  if (poolCfg.pooling_mode_max_tokens === true || poolCfg.pooling_mode_lasttoken === true) {
-    throw userError(poolPath, 'pooling_mode', 'unsupported pooling mode; supported: mean, cls');
-  }
-  const modules = (await readJson(join(dir, 'modules.json')).catch(() => [])) as unknown as Array<{ type?: string }>;
-  const normalize = Array.isArray(modules) && modules.some((m) => String(m.type).endsWith('Normalize'));
-  const stPath = join(dir, 'sentence_bert_config.json');
-  const st = await readJson(stPath).catch(() => ({}) as Record<string, unknown>);
-  const maxLength = typeof st.max_seq_length === 'number' ? st.max_seq_length : Math.min(512, bert.maxPositions);
-  const config: ModelConfig = { ...bert, pooling, normalize };
-  const weightsPath = join(dir, 'model.safetensors');
-  const { tensors } = await readSafetensors(weightsPath);
-  const encoder = new SentenceEncoder(config, paramsFromHf(bert, tensors, weightsPath));
-  return { encoder, info: { maxLength }, tokenizerPath: join(dir, 'tokenizer.json') };
+  const meta = await readPretrainedMeta(dir, { requireTokenizer: false });
+  const encoder = await loadWeights(meta);
+  return { encoder, info: { maxLength: meta.info.maxLength, prompts: meta.info.prompts }, tokenizerPath: meta.tokenizerPath };
 }

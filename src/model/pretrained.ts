@@ -1,0 +1,175 @@
+/**
+ * Loading a local Hugging Face / sentence-transformers folder: a model written by `saveModelFolder`,
+ * a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel, or
+ * their masked-LM / pre-training variants whose encoder tensors carry a `bert.` / `roberta.` prefix).
+ *
+ * What is read:
+ *   config.json            model_type bert | xlm-roberta (others: UserError listing the supported ones)
+ *   model.safetensors      F32/F16/BF16 (PyTorch pickles, sharded and TF/Flax checkpoints: UserError)
+ *   tokenizer.json         WordPiece or Unigram (SentencePiece) tokenizers, via @huggingface/tokenizers
+ *   modules.json           sentence-transformers pipeline: Transformer -> Pooling -> (Normalize); the
+ *                          Transformer may sit in a subfolder (older `0_Transformer/` layouts)
+ *   1_Pooling/config.json  mean or cls
+ *   sentence_bert_config.json, config_sentence_transformers.json, tokenizer_config.json (optional)
+ *
+ * Without modules.json the folder is a plain transformers model and gets what sentence-transformers
+ * gives one: mean pooling, no Normalize ("No sentence-transformers model found ... Creating a new one
+ * with mean pooling"). The recipe can still ask for another head when fine-tuning.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromHfConfig, maxSequenceLength, type ModelConfig, type ModelType, type Pooling } from './config.js';
+import { SentenceEncoder } from './encoder.js';
+import { readSafetensors } from './safetensors.js';
+import { paramsFromHf } from './weights.js';
+import {
+  asObject, parseModules, parsePooling, parseStConfig, readJsonFile, tokenizerIdCount, tokenizerVocab, type TokenizerJson,
+} from './st-files.js';
+import { userError } from '../util/errors.js';
+
+export interface PretrainedInfo {
+  /** Tokens per text: sentence_bert_config.json max_seq_length, else tokenizer_config.json model_max_length, else min(512, positions). */
+  maxLength: number;
+  modelType: ModelType;
+  pooling: Pooling;
+  normalize: boolean;
+  /** 'sentence-transformers': modules.json chose pooling/normalize; 'default': plain HF folder, mean pooling, no Normalize. */
+  head: 'sentence-transformers' | 'default';
+  /** config_sentence_transformers.json prompts ({} when none). */
+  prompts: Record<string, string>;
+  defaultPromptName: string | null;
+  /** Folder holding config.json, model.safetensors and tokenizer.json (the folder, or its Transformer subfolder). */
+  modelDir: string;
+  weightsPath: string;
+}
+
+export interface PretrainedMeta {
+  config: ModelConfig;
+  info: PretrainedInfo;
+  tokenizerPath: string;
+}
+
+/** tokenizer_config.json model_max_length of HF tokenizers without a limit is int(1e30). */
+const NO_LIMIT = 1e6;
+
+async function isDir(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** Why there is no model.safetensors, in words, for the error message. */
+async function missingWeights(dir: string): Promise<string> {
+  const has = async (name: string) => exists(join(dir, name));
+  if (await has('model.safetensors.index.json')) return 'the checkpoint is sharded (model.safetensors.index.json); sharded checkpoints are not supported — save it as one file (`model.save_pretrained(dir, max_shard_size="100GB")`)';
+  if (await has('pytorch_model.bin')) return 'only pytorch_model.bin (a PyTorch pickle) is present; it is not supported — convert it in Python: `AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` writes model.safetensors';
+  if ((await has('tf_model.h5')) || (await has('flax_model.msgpack'))) return 'only TensorFlow/Flax weights are present; re-save the model with transformers to get model.safetensors';
+  return 'model.safetensors not found';
+}
+
+async function missingTokenizer(dir: string): Promise<string> {
+  const has = async (name: string) => exists(join(dir, name));
+  const slow = (await has('vocab.txt')) ? 'vocab.txt' : (await has('sentencepiece.bpe.model')) ? 'sentencepiece.bpe.model' : undefined;
+  return slow
+    ? `tokenizer.json not found (the folder has only the slow tokenizer's ${slow}); write it in Python with \`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)\``
+    : 'tokenizer.json not found (a Hugging Face fast tokenizer file is required)';
+}
+
+/** The pad id TextTokenizer will pad with (same rule as src/data/tokenizer.ts). */
+function tokenizerPadId(json: TokenizerJson & { padding?: { pad_id?: number } | null }): number {
+  const vocab = tokenizerVocab(json);
+  return json.padding?.pad_id ?? ['[PAD]', '<pad>', '<PAD>'].map((t) => vocab.get(t)).find((id) => id !== undefined) ?? 0;
+}
+
+/**
+ * Everything but the weights: the model config (with the folder's pooling/normalize), maxLength,
+ * prompts and where the files are. Cheap; lets a CLI validate a folder before choosing a backend.
+ * `requireTokenizer` (default true) checks tokenizer.json against the config.
+ */
+export async function readPretrainedMeta(dir: string, opts: { requireTokenizer?: boolean } = {}): Promise<PretrainedMeta> {
+  if (!(await exists(dir))) throw userError(dir, undefined, 'model folder not found');
+  if (!(await isDir(dir))) throw userError(dir, undefined, 'not a folder (expected a Hugging Face / sentence-transformers model folder with config.json and model.safetensors)');
+
+  const modulesPath = join(dir, 'modules.json');
+  const modulesRaw = await readJsonFile(modulesPath, false);
+  const pipeline = modulesRaw === undefined ? undefined : parseModules(modulesRaw, modulesPath);
+  const modelDir = pipeline?.transformerPath ? join(dir, pipeline.transformerPath) : dir;
+
+  const configPath = join(modelDir, 'config.json');
+  const hf = asObject(await readJsonFile(configPath, true, ' (not a Hugging Face model folder)'), configPath);
+  const bert = fromHfConfig(hf, configPath);
+  const modelType = bert.modelType ?? 'bert';
+
+  let pooling: Pooling = 'mean';
+  if (pipeline?.poolingPath !== undefined) {
+    const poolPath = join(dir, pipeline.poolingPath, 'config.json');
+    pooling = parsePooling(await readJsonFile(poolPath, true), poolPath, bert.hiddenSize);
+  }
+  const normalize = pipeline?.normalize ?? false;
+
+  const stPath = join(dir, 'config_sentence_transformers.json');
+  const { prompts, defaultPromptName } = parseStConfig(await readJsonFile(stPath, false), stPath);
+
+  const limit = maxSequenceLength(bert);
+  const sbertPath = join(modelDir, 'sentence_bert_config.json');
+  const sbert = (await readJsonFile(sbertPath, false)) as Record<string, unknown> | undefined;
+  const tokCfgPath = join(modelDir, 'tokenizer_config.json');
+  const tokCfg = (await readJsonFile(tokCfgPath, false)) as Record<string, unknown> | undefined;
+  let maxLength: number;
+  if (typeof sbert?.max_seq_length === 'number') {
+    if (!Number.isInteger(sbert.max_seq_length) || sbert.max_seq_length < 2) {
+      throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${sbert.max_seq_length}`);
+    }
+    maxLength = Math.min(sbert.max_seq_length, limit); // the model cannot take more positions
+  } else if (typeof tokCfg?.model_max_length === 'number' && tokCfg.model_max_length < NO_LIMIT) {
+    maxLength = Math.min(tokCfg.model_max_length, limit);
+  } else {
+    maxLength = Math.min(512, limit);
+  }
+
+  const tokenizerPath = join(modelDir, 'tokenizer.json');
+  if (opts.requireTokenizer ?? true) {
+    if (!(await exists(tokenizerPath))) throw userError(tokenizerPath, undefined, await missingTokenizer(modelDir));
+    const tok = asObject(await readJsonFile(tokenizerPath, true), tokenizerPath) as TokenizerJson;
+    const needed = tokenizerIdCount(tok);
+    if (needed > bert.vocabSize) {
+      throw userError(tokenizerPath, undefined, `the tokenizer has ids up to ${needed - 1} but config.json vocab_size is ${bert.vocabSize}; tokenizer and model do not belong together`);
+    }
+    if (modelType === 'xlm-roberta') {
+      const pad = tokenizerPadId(tok as TokenizerJson & { padding?: { pad_id?: number } | null });
+      if (pad !== bert.padTokenId) {
+        throw userError(tokenizerPath, 'pad', `pads with id ${pad} but config.json pad_token_id is ${bert.padTokenId}; XLM-R position ids depend on the pad id, so they must agree`);
+      }
+    }
+  }
+
+  return {
+    config: { ...bert, pooling, normalize },
+    info: {
+      maxLength, modelType, pooling, normalize, head: pipeline ? 'sentence-transformers' : 'default', prompts, defaultPromptName,
+      modelDir, weightsPath: join(modelDir, 'model.safetensors'),
+    },
+    tokenizerPath,
+  };
+}
+
+/** Read model.safetensors into an encoder for `meta` (UserErrors name a missing file or tensor). */
+export async function loadWeights(meta: PretrainedMeta): Promise<SentenceEncoder> {
+  const { weightsPath, modelDir } = meta.info;
+  if (!(await exists(weightsPath))) throw userError(weightsPath, undefined, await missingWeights(modelDir));
+  const { tensors } = await readSafetensors(weightsPath);
+  return new SentenceEncoder(meta.config, paramsFromHf(meta.config, tensors, weightsPath));
+}
+
+/**
+ * Load a local Hugging Face or sentence-transformers folder to fine-tune or to embed with.
+ * Pooling/normalize come from modules.json + 1_Pooling/ when present, else mean pooling without
+ * Normalize (sentence-transformers' choice for a plain transformers model).
+ */
+export async function loadPretrained(dir: string): Promise<{ encoder: SentenceEncoder; tokenizerPath: string; info: PretrainedInfo }> {
+  const meta = await readPretrainedMeta(dir);
+  const encoder = await loadWeights(meta);
+  return { encoder, tokenizerPath: meta.tokenizerPath, info: meta.info };
+}
