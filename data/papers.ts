@@ -7,9 +7,9 @@
  * vocabulary and generic scientific filler. Papers of one topic share many words, so a retrieval model has
  * to learn which terms are specific.
  *
- * The structured `Paper` (not only its text) is kept so later builders can derive other example kinds from
- * the same papers: citation triplets (anchor, cited paper of the same topic, negative), or scored symmetric
- * pairs (similarity from shared topic/terms). Only title–abstract pairs are produced now (`toTitleAbstract`).
+ * The structured `Paper` (not only its text) is kept so other example kinds are derived from the same papers
+ * (data/derived.ts): citation triplets (anchor, cited paper of the same topic, negative) and scored
+ * symmetric title pairs (similarity from shared topic/terms); `toTitleAbstract` gives the title–abstract pairs.
  */
 import { Rng } from '../src/util/rng.js';
 import { GENERIC_METHODS, TOPICS, type TermSpec, type TopicSpec } from './vocab.js';
@@ -274,6 +274,25 @@ export function generatePapers(opts: PaperOptions): Paper[] {
     papers.push({ id: `${lang}-${topic.id}-${String(papers.length).padStart(5, '0')}`, ...paper, title, abstract });
   }
   return papers;
+}
+
+/**
+ * A title for the paper from a randomly chosen title template (within the title length range) that differs
+ * from every text in `not`; with `allTerms`, only a template that names the paper's method, object and
+ * property (some templates leave one out). Undefined when no template qualifies.
+ */
+export function titleVariant(p: Paper, rng: Rng, opts: { not?: string[]; allTerms?: boolean; topics?: Topic[] } = {}): string | undefined {
+  const topic = (opts.topics ?? ALL_TOPICS).find((t) => t.id === p.topic);
+  if (!topic) throw new Error(`titleVariant: unknown topic ${p.topic}`);
+  const slots: Slots = { rng, paper: p, field: topic.field };
+  for (const template of pickDistinct(rng, POOLS[p.lang].titles, POOLS[p.lang].titles.length)) {
+    const title = template(slots);
+    const n = wordCount(title);
+    if (n < TITLE_WORDS.min || n > TITLE_WORDS.max || opts.not?.includes(title)) continue;
+    if (opts.allTerms && specificTermsMentioned(p, title) < 3) continue;
+    return title;
+  }
+  return undefined;
 }
 
 /** A row of the title–abstract pair split (JSONL written by generate.ts, then `prepare --anchor title --positive abstract`). */
