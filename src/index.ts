@@ -25,6 +25,10 @@ export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors
 
 // losses
 export { infoNCE, type InfoNCEOptions } from './losses/infonce.js';
+export { angle, ANGLE_DEFAULTS, type AnglEOptions } from './losses/angle.js';
+export { cosent, type CoSENTOptions } from './losses/cosent.js';
+export { triplet, type TripletOptions } from './losses/triplet.js';
+export { computeLoss, validateLossConfig, LOSS_NAMES, type LossConfig } from './losses/registry.js';
 
 // training
 export { train, trainIter, type TrainOptions, type TrainEvent } from './train/trainer.js';
@@ -32,9 +36,15 @@ export { loadTrainConfig, validateTrainConfig, type TrainConfig } from './train/
 export { AdamW, clipByGlobalNorm } from './train/adamw.js';
 export { linearWarmupDecay } from './train/schedule.js';
 export { trainStep } from './train/step.js';
+export { gradCache } from './train/gradcache.js';
 export { benchTrainStep, type BenchShape, type BenchResult } from './train/bench.js';
 
+// export
+export { exportOnnx, type ExportOptions, type ExportResult } from './export/export.js';
+export { buildBertOnnx } from './export/bert-graph.js';
+
 // evaluation
-export { evaluateRetrieval, loadRetrievalSet } from './eval/evaluate.js';
+export { evaluateRetrieval, evaluateSts, evaluateFile, loadRetrievalSet } from './eval/evaluate.js';
+export { pearson, spearman } from './eval/correlation.js';
 export { retrievalMetrics, topK, type RetrievalMetrics } from './eval/retrieval-metrics.js';
 export { embedTexts, cosineScores } from './eval/embed.js';

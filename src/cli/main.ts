@@ -6,6 +6,7 @@ import { prepareCommand } from './prepare.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { benchCommand } from './bench.js';
+import { exportCommand } from './export.js';
 import { UserError } from '../util/errors.js';
 
 const EXIT_USAGE = 2;
@@ -18,8 +19,9 @@ async function main(): Promise<void> {
       .command(prepareCommand)
       .command(trainCommand)
       .command(evalCommand)
+      .command(exportCommand)
       .command(benchCommand)
-      .demandCommand(1, 'Name a command: prepare, train, eval or bench (see --help).')
+      .demandCommand(1, 'Name a command: prepare, train, eval, export or bench (see --help).')
       .strict()
       .help()
       .alias('h', 'help')

@@ -16,7 +16,8 @@ interface TrainArgs extends BackendArgs {
 }
 
 function formatMetrics(m: Record<string, number>): string {
-  return ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10'].map((k) => `${k} ${fmt(m[k])}`).join('  ');
+  const keys = 'spearman' in m ? ['spearman', 'pearson'] : ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10'];
+  return keys.map((k) => `${k} ${fmt(m[k])}`).join('  ');
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -49,12 +50,13 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       cliProgress.Presets.shades_classic,
     );
     let logEvery = 1;
-    for await (const ev of trainIter({ config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) {
+    for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) {
       switch (ev.type) {
         case 'start':
           process.stderr.write(
             `${ev.resumedFrom ? `resuming from ${ev.resumedFrom} at step ${ev.startStep}` : 'training'}: ` +
-              `${(ev.numParams / 1e6).toFixed(2)}M params, ${ev.examples} pairs, ${ev.stepsPerEpoch} steps/epoch, ${ev.totalSteps} steps → ${ev.output}\n`,
+              `${(ev.numParams / 1e6).toFixed(2)}M params, ${ev.stepsPerEpoch} steps/epoch, ${ev.totalSteps} steps → ${ev.output}\n` +
+              ev.datasets.map((d) => `  dataset ${d.name}: ${d.path}, loss ${d.loss}, ${d.batchesPerEpoch} batches/epoch\n`).join(''),
           );
           logEvery = Math.max(1, Math.round(ev.totalSteps / 20));
           if (tty) bar.start(ev.totalSteps, ev.startStep, { loss: '-', lr: '-', pairs: '-' });

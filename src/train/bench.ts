@@ -61,8 +61,11 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
   const optimizer = new AdamW(trainableParams(encoder.params), { weightDecay: 0.01 });
   const rng = new Rng(0);
   const batch = {
-    anchor: toInputs(randomBatch(rng, shape.batch, shape.seq, shape.vocab)),
-    positive: toInputs(randomBatch(rng, shape.batch, shape.seq, shape.vocab)),
+    columns: {
+      anchor: toInputs(randomBatch(rng, shape.batch, shape.seq, shape.vocab)),
+      positive: toInputs(randomBatch(rng, shape.batch, shape.seq, shape.vocab)),
+    },
+    size: shape.batch,
   };
   const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
   const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0 });
@@ -71,8 +74,8 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
   for (let i = 0; i < shape.steps; i++) step(); // each step reads the loss back, so timing includes the sync
   const dt = (performance.now() - t0) / 1000 / shape.steps;
   const params = encoder.numParams - shape.hidden * shape.hidden - shape.hidden; // torch_reference has no pooler
-  disposeInputs(batch.anchor);
-  disposeInputs(batch.positive);
+  disposeInputs(batch.columns.anchor);
+  disposeInputs(batch.columns.positive);
   optimizer.dispose();
   encoder.dispose();
   return {

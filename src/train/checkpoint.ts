@@ -10,6 +10,7 @@ import { saveModelFolder, loadModelFolder } from '../model/folder.js';
 import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import type { AdamW } from './adamw.js';
 import type { TrainConfig } from './config.js';
+import type { ModelCardInfo } from '../model/model-card.js';
 import { writeDirAtomic, writeJson } from '../util/fs.js';
 import { userError } from '../util/errors.js';
 
@@ -30,12 +31,15 @@ export interface SaveCheckpointOptions {
   tokenizerPath: string;
   config: TrainConfig;
   state: TrainerState;
+  /** sentence-transformers prompt name -> text, as config_sentence_transformers.json stores them. */
+  prompts?: Record<string, string>;
+  card?: ModelCardInfo;
   extra?: Record<string, unknown>;
 }
 
 export async function saveCheckpoint(opts: SaveCheckpointOptions): Promise<void> {
   await writeDirAtomic(opts.dir, async (tmp) => {
-    await saveModelFolder(tmp, opts.encoder, opts.tokenizerPath, { maxLength: opts.config.data.maxLength });
+    await saveModelFolder(tmp, opts.encoder, opts.tokenizerPath, { maxLength: opts.config.data.maxLength, prompts: opts.prompts, card: opts.card });
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), opts.optimizer.stateTensors(), { step: String(opts.optimizer.step) });
     await writeJson(join(tmp, 'trainer_state.json'), { ...opts.state, ...opts.extra });
     await writeJson(join(tmp, 'training_config.json'), opts.config);

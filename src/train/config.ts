@@ -5,32 +5,44 @@
  */
 import { readFileSync } from 'node:fs';
 import { userError } from '../util/errors.js';
+import { validateLossConfig, LOSS_SPECS, type LossConfig } from '../losses/registry.js';
 
-export const LOSSES = ['infonce'] as const;
-export type LossName = (typeof LOSSES)[number];
+export type { LossConfig };
 
-export interface LossConfig {
-  name: LossName;
-  /** 1/temperature; sentence-transformers' MNRL default 20. */
-  scale: number;
-  /** Average anchor→positive and positive→anchor (MultipleNegativesSymmetricRankingLoss). */
-  symmetric: boolean;
+export const SAMPLINGS = ['proportional', 'round_robin'] as const;
+export type Sampling = (typeof SAMPLINGS)[number];
+
+/** One training source: an Arrow file, the loss it trains with, and how its columns map to roles. */
+export interface DatasetConfig {
+  name: string;
+  /** Arrow file: `pairs` (anchor, positive, negative…) or `labelled` (text1, text2, score). */
+  path: string;
+  loss: LossConfig;
+  /** role -> Arrow column, for files whose columns have other names (default: the role's name). */
+  columns: Record<string, string>;
+  /** role -> text prepended before tokenizing, e.g. {"anchor": "query: ", "positive": "passage: "}. */
+  prompts: Record<string, string>;
+  /** Never put the same text twice in a batch (no false in-batch negatives). Default: on for losses with in-batch negatives. */
+  noDuplicates: boolean;
 }
 
 export interface DataConfig {
-  /** Arrow IPC file with `anchor`, `positive` [, `negative`] columns (see `contrastive prepare`). */
-  train: string;
-  /** Optional Arrow file evaluated (retrieval) at the end and every `train.evalEvery` steps. */
+  /** Optional Arrow (or STS CSV) file evaluated at the end and every `train.evalEvery` steps. */
   eval?: string;
   /** Tokens per text, special tokens included; longer texts are truncated. */
   maxLength: number;
-  /** Records held in the seeded shuffle buffer (the whole file when it is larger than the file). */
+  /** Records held in each dataset's seeded shuffle buffer. */
   shuffleBuffer: number;
+  /** How batches of several datasets interleave (each batch comes from one dataset). */
+  sampling: Sampling;
 }
 
 export interface OptimConfig {
+  /** Examples per step: the contrastive batch (in-batch negatives come from it). */
   batchSize: number;
-  /** Passes over the training file; ignored when `maxSteps` > 0. */
+  /** GradCache: embed the batch in chunks of this many rows, so memory is bounded by one chunk (0: off). */
+  miniBatchSize: number;
+  /** Passes over the data; ignored when `maxSteps` > 0. */
   epochs: number;
   maxSteps: number;
   lr: number;
@@ -39,7 +51,7 @@ export interface OptimConfig {
   maxGradNorm: number;
   /** Save `checkpoint-<step>/` every N steps (0: only the final model). */
   checkpointEvery: number;
-  /** Run retrieval eval on `data.eval` every N steps (0: only at the end). */
+  /** Run eval on `data.eval` every N steps (0: only at the end). */
   evalEvery: number;
 }
 
@@ -49,15 +61,15 @@ export interface TrainConfig {
   tokenizer: string;
   /** The `model` section, validated against the tokenizer in the trainer (see model/config.ts). */
   model: Record<string, unknown>;
+  datasets: DatasetConfig[];
   data: DataConfig;
-  loss: LossConfig;
   train: OptimConfig;
 }
 
-const DATA_DEFAULTS: Omit<DataConfig, 'train'> = { maxLength: 128, shuffleBuffer: 10000 };
-const LOSS_DEFAULTS: LossConfig = { name: 'infonce', scale: 20, symmetric: false };
+const DATA_DEFAULTS: DataConfig = { maxLength: 128, shuffleBuffer: 10000, sampling: 'proportional' };
 const TRAIN_DEFAULTS: OptimConfig = {
   batchSize: 32,
+  miniBatchSize: 0,
   epochs: 1,
   maxSteps: 0,
   lr: 5e-5,
@@ -67,7 +79,9 @@ const TRAIN_DEFAULTS: OptimConfig = {
   checkpointEvery: 0,
   evalEvery: 0,
 };
-const TOP_KEYS = ['name', 'seed', 'tokenizer', 'model', 'data', 'loss', 'train'];
+const TOP_KEYS = ['name', 'seed', 'tokenizer', 'model', 'datasets', 'data', 'loss', 'train'];
+const DATASET_KEYS = ['name', 'path', 'loss', 'columns', 'prompts', 'noDuplicates'];
+const ROLE = /^(anchor|positive|negative(_[2-9]\d*)?|text1|text2|score)$/;
 
 type Section = Record<string, unknown>;
 
@@ -108,30 +122,23 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
   checkKeys(top, TOP_KEYS, where, '');
 
   const dataRaw = { ...DATA_DEFAULTS, ...section(top, 'data', where) };
-  checkKeys(dataRaw, ['train', 'eval', 'maxLength', 'shuffleBuffer'], where, 'data.');
+  checkKeys(dataRaw, ['train', 'eval', 'maxLength', 'shuffleBuffer', 'sampling'], where, 'data.');
+  if (!(SAMPLINGS as readonly unknown[]).includes(dataRaw.sampling)) {
+    throw userError(where, 'data.sampling', `unknown sampling ${JSON.stringify(dataRaw.sampling)}; valid: ${SAMPLINGS.join(', ')}`);
+  }
   const data: DataConfig = {
-    train: string(dataRaw, 'train', where, 'data.train'),
     eval: dataRaw.eval === undefined ? undefined : string(dataRaw, 'eval', where, 'data.eval'),
     maxLength: number(dataRaw, 'maxLength', where, 'data.maxLength', { int: true, min: 2 }),
     shuffleBuffer: number(dataRaw, 'shuffleBuffer', where, 'data.shuffleBuffer', { int: true, min: 1 }),
+    sampling: dataRaw.sampling as Sampling,
   };
-
-  const lossRaw = { ...LOSS_DEFAULTS, ...section(top, 'loss', where) };
-  checkKeys(lossRaw, Object.keys(LOSS_DEFAULTS), where, 'loss.');
-  if (!(LOSSES as readonly unknown[]).includes(lossRaw.name)) {
-    throw userError(where, 'loss.name', `unknown loss ${JSON.stringify(lossRaw.name)}; valid: ${LOSSES.join(', ')}`);
-  }
-  if (typeof lossRaw.symmetric !== 'boolean') throw userError(where, 'loss.symmetric', 'must be true or false');
-  const loss: LossConfig = {
-    name: lossRaw.name as LossName,
-    scale: number(lossRaw, 'scale', where, 'loss.scale', { min: 0 }),
-    symmetric: lossRaw.symmetric,
-  };
+  const datasets = validateDatasets(top, dataRaw, where);
 
   const trainRaw = { ...TRAIN_DEFAULTS, ...section(top, 'train', where) };
   checkKeys(trainRaw, Object.keys(TRAIN_DEFAULTS), where, 'train.');
   const train: OptimConfig = {
     batchSize: number(trainRaw, 'batchSize', where, 'train.batchSize', { int: true, min: 2 }),
+    miniBatchSize: number(trainRaw, 'miniBatchSize', where, 'train.miniBatchSize', { int: true, min: 0 }),
     epochs: number(trainRaw, 'epochs', where, 'train.epochs', { min: 0 }),
     maxSteps: number(trainRaw, 'maxSteps', where, 'train.maxSteps', { int: true, min: 0 }),
     lr: number(trainRaw, 'lr', where, 'train.lr', { min: 0 }),
@@ -142,16 +149,67 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
     evalEvery: number(trainRaw, 'evalEvery', where, 'train.evalEvery', { int: true, min: 0 }),
   };
   if (train.maxSteps === 0 && train.epochs <= 0) throw userError(where, 'train.epochs', 'set epochs > 0 or maxSteps > 0');
+  if (train.miniBatchSize > train.batchSize) {
+    throw userError(where, 'train.miniBatchSize', `${train.miniBatchSize} is larger than train.batchSize ${train.batchSize}; valid: 1..${train.batchSize} (or 0 for no GradCache)`);
+  }
 
   return {
     name: top.name === undefined ? 'model' : string(top, 'name', where, 'name'),
     seed: top.seed === undefined ? 42 : number(top, 'seed', where, 'seed', { int: true, min: 0 }),
     tokenizer: string(top, 'tokenizer', where, 'tokenizer'),
     model: section(top, 'model', where),
+    datasets,
     data,
-    loss,
     train,
   };
+}
+
+function stringMap(obj: Section, key: string, where: string, path: string): Record<string, string> {
+  const m = section(obj, key, where);
+  for (const [role, v] of Object.entries(m)) {
+    if (!ROLE.test(role)) throw userError(where, `${path}.${role}`, 'unknown role; valid: anchor, positive, negative, negative_2…, text1, text2, score');
+    if (typeof v !== 'string') throw userError(where, `${path}.${role}`, `must be a string, got ${JSON.stringify(v)}`);
+  }
+  return m as Record<string, string>;
+}
+
+/**
+ * `datasets: [...]`, or the one-dataset shorthand `data.train` + `loss` (what configs/tiny.json uses).
+ */
+function validateDatasets(top: Section, dataRaw: Section, where: string): DatasetConfig[] {
+  let raw: unknown[];
+  if (top.datasets !== undefined) {
+    if (dataRaw.train !== undefined || top.loss !== undefined) {
+      throw userError(where, 'datasets', 'give either datasets: [...] or data.train with loss, not both');
+    }
+    if (!Array.isArray(top.datasets) || top.datasets.length === 0) throw userError(where, 'datasets', 'must be a non-empty array');
+    raw = top.datasets;
+  } else {
+    raw = [{ name: 'train', path: dataRaw.train, loss: top.loss ?? {} }];
+    if (typeof dataRaw.train !== 'string' || dataRaw.train === '') {
+      throw userError(where, 'data.train', `must be a non-empty string (or use datasets: [...]), got ${JSON.stringify(dataRaw.train)}`);
+    }
+  }
+  const names = new Set<string>();
+  return raw.map((entry, i) => {
+    const path = `datasets[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw userError(where, path, 'must be an object');
+    const d = entry as Section;
+    checkKeys(d, DATASET_KEYS, where, `${path}.`);
+    const name = d.name === undefined ? `dataset${i}` : string(d, 'name', where, `${path}.name`);
+    if (names.has(name)) throw userError(where, `${path}.name`, `duplicate dataset name ${JSON.stringify(name)}`);
+    names.add(name);
+    const loss = validateLossConfig(d.loss ?? {}, where, top.datasets ? `${path}.loss` : 'loss');
+    if (d.noDuplicates !== undefined && typeof d.noDuplicates !== 'boolean') throw userError(where, `${path}.noDuplicates`, 'must be true or false');
+    return {
+      name,
+      path: string(d, 'path', where, `${path}.path`),
+      loss,
+      columns: stringMap(d, 'columns', where, `${path}.columns`),
+      prompts: stringMap(d, 'prompts', where, `${path}.prompts`),
+      noDuplicates: (d.noDuplicates as boolean | undefined) ?? LOSS_SPECS[loss.name].inBatchNegatives,
+    };
+  });
 }
 
 /** Read and validate a recipe file; unreadable or non-JSON files are one-line errors naming the file. */

@@ -1,20 +1,23 @@
 /**
- * One optimisation step: embed the batch's columns, contrastive loss, gradients, global-norm
- * clipping, AdamW. Everything it allocates is disposed before it returns (tf.memory() is flat).
+ * One optimisation step: embed each column (role) of the batch, the dataset's loss, gradients,
+ * global-norm clipping, AdamW. With `miniBatchSize` the gradients come from GradCache
+ * (gradcache.ts) instead, equal up to float error with activation memory of one mini-batch.
+ * Everything allocated is disposed before returning (tf.memory() is flat across steps).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SentenceEncoder } from '../model/encoder.js';
-import type { EncoderInputs } from '../model/bert.js';
+import type { EncoderInputs, ForwardOptions } from '../model/bert.js';
 import { trainableParams } from '../model/params.js';
-import { infoNCE } from '../losses/infonce.js';
+import { computeLoss, type LossConfig } from '../losses/registry.js';
 import { AdamW, clipByGlobalNorm } from './adamw.js';
-import type { LossConfig } from './config.js';
-import { Rng } from '../util/rng.js';
+import { gradCache } from './gradcache.js';
+import { Rng, mixSeed } from '../util/rng.js';
 
-export interface TensorPairBatch {
-  anchor: EncoderInputs;
-  positive: EncoderInputs;
-  negative?: EncoderInputs;
+/** A batch on the device: role -> token tensors [B, S], gold scores [B] for labelled data. */
+export interface TensorBatch {
+  columns: Record<string, EncoderInputs>;
+  scores?: tf.Tensor1D;
+  size: number;
 }
 
 export interface StepOptions {
@@ -23,6 +26,8 @@ export interface StepOptions {
   maxGradNorm: number;
   /** Seeds this step's dropout masks; derive it from (run seed, step) so resumed runs replay exactly. */
   seed: number;
+  /** GradCache chunk size; 0 or ≥ batch size: plain backprop through the whole batch. */
+  miniBatchSize?: number;
 }
 
 export interface StepResult {
@@ -30,18 +35,33 @@ export interface StepResult {
   gradNorm: number;
 }
 
-/** The loss of a batch under the model, as a scalar (call inside tidy/variableGrads). */
-export function batchLoss(encoder: SentenceEncoder, batch: TensorPairBatch, loss: LossConfig, seed?: number): tf.Scalar {
-  const rng = seed === undefined ? undefined : new Rng(seed);
-  const fwd = rng ? { training: { seed: () => rng.seed() } } : {};
-  const anchor = encoder.embed(batch.anchor, fwd); // [B, H]
-  const positive = encoder.embed(batch.positive, fwd); // [B, H]
-  const negatives = batch.negative ? [encoder.embed(batch.negative, fwd)] : [];
-  return infoNCE({ anchor, positive, negatives }, { scale: loss.scale, symmetric: loss.symmetric });
+/** Roles in a fixed order, so dropout seeds and concatenations never depend on object key order. */
+export function roleOrder(batch: TensorBatch): string[] {
+  return Object.keys(batch.columns).sort();
 }
 
-export function trainStep(encoder: SentenceEncoder, optimizer: AdamW, batch: TensorPairBatch, opts: StepOptions): StepResult {
-  const { value, grads } = tf.variableGrads(() => batchLoss(encoder, batch, opts.loss, opts.seed), Object.values(trainableParams(encoder.params)));
+/** Dropout seeds for one forward pass, a function of (step seed, role, chunk). */
+export function forwardOptions(seed: number | undefined, role: number, chunk: number): ForwardOptions {
+  if (seed === undefined) return {};
+  const rng = new Rng(mixSeed(seed, role, chunk));
+  return { training: { seed: () => rng.seed() } };
+}
+
+/** The loss of a batch under the model, as a scalar (call inside tidy/variableGrads). */
+export function batchLoss(encoder: SentenceEncoder, batch: TensorBatch, loss: LossConfig, seed?: number): tf.Scalar {
+  const embeddings: Record<string, tf.Tensor2D> = {};
+  roleOrder(batch).forEach((role, r) => {
+    embeddings[role] = encoder.embed(batch.columns[role], forwardOptions(seed, r, 0)); // [B, H]
+  });
+  return computeLoss(loss, { embeddings, scores: batch.scores });
+}
+
+export function trainStep(encoder: SentenceEncoder, optimizer: AdamW, batch: TensorBatch, opts: StepOptions): StepResult {
+  const vars = Object.values(trainableParams(encoder.params));
+  const cached = opts.miniBatchSize !== undefined && opts.miniBatchSize > 0 && opts.miniBatchSize < batch.size;
+  const { value, grads } = cached
+    ? gradCache(encoder, batch, { loss: opts.loss, miniBatchSize: opts.miniBatchSize!, seed: opts.seed })
+    : tf.variableGrads(() => batchLoss(encoder, batch, opts.loss, opts.seed), vars);
   const { grads: clipped, norm } = clipByGlobalNorm(grads, opts.maxGradNorm);
   optimizer.apply(clipped, opts.lr);
   const [loss, gradNorm] = [value.dataSync()[0], norm.dataSync()[0]];

@@ -12,16 +12,18 @@ import type { TrainConfig } from './config.js';
 import { validateModelConfig } from '../model/config.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
+import * as tf from '@tensorflow/tfjs';
 import { TextTokenizer } from '../data/tokenizer.js';
-import { countRows } from '../data/arrow-reader.js';
-import { pairBatches, type PairBatch } from '../data/loader.js';
+import type { TextBatch } from '../data/loader.js';
 import { AdamW } from './adamw.js';
 import { linearWarmupDecay } from './schedule.js';
-import { trainStep, type TensorPairBatch } from './step.js';
+import { trainStep, type TensorBatch } from './step.js';
+import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
 import { saveCheckpoint, listCheckpoints, loadCheckpoint, hasRun, type TrainerState } from './checkpoint.js';
-import { evaluateRetrieval } from '../eval/evaluate.js';
-import type { RetrievalMetrics } from '../eval/retrieval-metrics.js';
+import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
+import type { ModelCardInfo } from '../model/model-card.js';
+import type { LossConfig } from '../losses/registry.js';
 import { userError } from '../util/errors.js';
 
 export interface TrainOptions {
@@ -34,23 +36,64 @@ export interface TrainOptions {
   overwrite?: boolean;
   /** Stop after this many steps in this invocation (the schedule still spans the whole run). */
   stopAfter?: number;
+  /** The recipe's file, for error messages. */
+  configPath?: string;
 }
 
 export type TrainEvent =
-  | { type: 'start'; totalSteps: number; startStep: number; numParams: number; examples: number; stepsPerEpoch: number; output: string; resumedFrom?: string }
-  | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; pairsPerSec: number; seconds: number }
-  | { type: 'eval'; step: number; metrics: RetrievalMetrics }
+  | {
+      type: 'start';
+      totalSteps: number;
+      startStep: number;
+      numParams: number;
+      datasets: { name: string; path: string; loss: string; batchesPerEpoch: number }[];
+      stepsPerEpoch: number;
+      output: string;
+      resumedFrom?: string;
+    }
+  | { type: 'step'; step: number; totalSteps: number; epoch: number; dataset: string; loss: number; lr: number; gradNorm: number; pairsPerSec: number; seconds: number }
+  | { type: 'eval'; step: number; metrics: EvalMetrics }
   | { type: 'checkpoint'; step: number; path: string }
-  | { type: 'end'; step: number; path: string; seconds: number; metrics?: RetrievalMetrics };
+  | { type: 'end'; step: number; path: string; seconds: number; metrics?: EvalMetrics };
 
-function tensorBatch(b: PairBatch): TensorPairBatch {
-  return { anchor: toInputs(b.anchor), positive: toInputs(b.positive), negative: b.negative && toInputs(b.negative) };
+/** "infonce (scale 20, symmetric false)" */
+function describeLoss(loss: LossConfig): string {
+  const { name, ...opts } = loss;
+  const args = Object.entries(opts).map(([k, v]) => `${k} ${v}`).join(', ');
+  return args ? `${name} (${args})` : name;
 }
 
-function disposeBatch(b: TensorPairBatch): void {
-  disposeInputs(b.anchor);
-  disposeInputs(b.positive);
-  if (b.negative) disposeInputs(b.negative);
+function tensorBatch(b: TextBatch): TensorBatch {
+  const columns = Object.fromEntries(Object.entries(b.columns).map(([role, tokens]) => [role, toInputs(tokens)]));
+  return { columns, scores: b.scores && tf.tensor1d(b.scores, 'float32'), size: b.size };
+}
+
+function disposeBatch(b: TensorBatch): void {
+  for (const inputs of Object.values(b.columns)) disposeInputs(inputs);
+  b.scores?.dispose();
+}
+
+/**
+ * sentence-transformers prompt names for the saved folder: "query: " is saved as {"query": "query: "},
+ * "passage: " as {"passage": "passage: "} (the name is the prefix without its colon).
+ */
+export function stPrompts(p: EvalPrompts): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [role, text] of Object.entries(p)) {
+    if (!text) continue;
+    const name = text.trim().replace(/[:：]$/, '').trim() || role;
+    out[name] = text;
+  }
+  return out;
+}
+
+/** The prompts the model was trained with, as query/document prefixes for eval and the saved folder. */
+export function trainedPrompts(datasets: ResolvedDataset[]): EvalPrompts {
+  const first = (roles: string[]) => {
+    for (const d of datasets) for (const r of roles) if (d.prompts[r]) return d.prompts[r];
+    return undefined;
+  };
+  return { query: first(['anchor', 'text1']), document: first(['positive', 'negative', 'text2']) };
 }
 
 /** Drop metric lines past `step` (they belong to the part of a killed run that is being redone). */
@@ -73,15 +116,16 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   if (config.data.maxLength > modelConfig.maxPositions) {
     throw userError('config', 'data.maxLength', `${config.data.maxLength} exceeds model.maxPositions ${modelConfig.maxPositions}`);
   }
-  const examples = await countRows(config.data.train);
+  const where = opts.configPath ?? 'config';
   const { batchSize } = config.train;
-  const stepsPerEpoch = Math.floor(examples / batchSize);
-  if (stepsPerEpoch === 0) {
-    throw userError(config.data.train, undefined, `has ${examples} rows, fewer than train.batchSize ${batchSize}`);
-  }
-  if (config.data.eval) await countRows(config.data.eval);
+  const streamOpts = { batchSize, seed: config.seed, shuffleBuffer: config.data.shuffleBuffer };
+  const datasets: ResolvedDataset[] = [];
+  for (const [i, d] of config.datasets.entries()) datasets.push(await resolveDataset(d, i, streamOpts, where));
+  if (config.data.eval) await checkEvalFile(config.data.eval);
+  const stepsPerEpoch = epochLength(datasets.map((d) => d.batchesPerEpoch), config.data.sampling);
   const totalSteps = config.train.maxSteps > 0 ? config.train.maxSteps : Math.max(1, Math.round(config.train.epochs * stepsPerEpoch));
   const warmupSteps = Math.ceil(config.train.warmupRatio * totalSteps);
+  const prompts = trainedPrompts(datasets);
 
   let encoder: SentenceEncoder;
   let optimizer: AdamW;
@@ -113,44 +157,63 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   }
 
   const metricsPath = join(opts.output, 'metrics.jsonl');
-  const save = async (dir: string) =>
-    saveCheckpoint({ dir, encoder, optimizer, tokenizerPath: config.tokenizer, config, state });
+  const card = (metrics?: EvalMetrics): ModelCardInfo => ({
+    name: config.name,
+    datasets: datasets.map((d) => ({ name: d.name, path: d.path, loss: describeLoss(d.loss) })),
+    loss: datasets.length === 1 ? { ...datasets[0].loss } : Object.fromEntries(datasets.map((d) => [d.name, describeLoss(d.loss)])),
+    hyperparameters: { ...config.train, maxLength: config.data.maxLength, sampling: config.data.sampling, seed: config.seed },
+    evalMetrics: metrics,
+    evalDataset: metrics ? config.data.eval : undefined,
+    trainingSeconds: Math.round((Date.now() - started) / 1000),
+    steps: state.step,
+    backend: tf.getBackend(),
+  });
+  const save = async (dir: string, metrics?: EvalMetrics) =>
+    saveCheckpoint({ dir, encoder, optimizer, tokenizerPath: config.tokenizer, config, state, prompts: stPrompts(prompts), card: card(metrics) });
   const evaluate = async () =>
-    config.data.eval
-      ? evaluateRetrieval({ encoder, tokenizer, path: config.data.eval, maxLength: config.data.maxLength })
-      : undefined;
+    config.data.eval ? evaluateFile({ encoder, tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
 
   try {
-    yield { type: 'start', totalSteps, startStep: state.step, numParams: encoder.numParams, examples, stepsPerEpoch, output: opts.output, resumedFrom };
+    yield {
+      type: 'start',
+      totalSteps,
+      startStep: state.step,
+      numParams: encoder.numParams,
+      datasets: datasets.map((d) => ({ name: d.name, path: d.path, loss: d.loss.name, batchesPerEpoch: d.batchesPerEpoch })),
+      stepsPerEpoch,
+      output: opts.output,
+      resumedFrom,
+    };
     const stopAt = opts.stopAfter !== undefined ? Math.min(totalSteps, state.step + opts.stopAfter) : totalSteps;
     let last = Date.now();
     while (state.step < stopAt) {
-      const batches = pairBatches({
-        path: config.data.train,
+      const batches = epochBatches({
+        ...streamOpts,
+        datasets,
+        sampling: config.data.sampling,
         tokenizer,
-        batchSize,
         maxLength: config.data.maxLength,
-        seed: config.seed,
         epoch: state.epoch,
-        shuffleBuffer: config.data.shuffleBuffer,
         skipBatches: state.batchInEpoch,
       });
-      for await (const raw of batches) {
+      for await (const { dataset, batch: raw, position } of batches) {
         const lr = linearWarmupDecay(state.step, { lr: config.train.lr, warmupSteps, totalSteps });
         const batch = tensorBatch(raw);
         const { loss, gradNorm } = trainStep(encoder, optimizer, batch, {
           lr,
-          loss: config.loss,
+          loss: dataset.loss,
           maxGradNorm: config.train.maxGradNorm,
           seed: mixSeed(config.seed, state.step, 0x5eed),
+          miniBatchSize: config.train.miniBatchSize,
         });
         disposeBatch(batch);
-        state = { ...state, step: state.step + 1, batchInEpoch: state.batchInEpoch + 1 };
+        state = { ...state, step: state.step + 1, batchInEpoch: position + 1 };
         const now = Date.now();
         const seconds = (now - last) / 1000;
         last = now;
-        const event = { type: 'step' as const, step: state.step, totalSteps, epoch: state.epoch, loss, lr, gradNorm, pairsPerSec: raw.size / seconds, seconds };
-        await appendFile(metricsPath, JSON.stringify({ step: event.step, epoch: event.epoch, loss, lr, grad_norm: gradNorm, pairs_per_s: event.pairsPerSec, time: now / 1000 }) + '\n');
+        const event = { type: 'step' as const, step: state.step, totalSteps, epoch: state.epoch, dataset: dataset.name, loss, lr, gradNorm, pairsPerSec: raw.size / seconds, seconds };
+        const line = { step: event.step, epoch: event.epoch, dataset: dataset.name, loss, lr, grad_norm: gradNorm, pairs_per_s: event.pairsPerSec, time: now / 1000 };
+        await appendFile(metricsPath, JSON.stringify(line) + '\n');
         yield event;
         if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${state.step}; lower train.lr or check the data`);
         if (config.train.evalEvery > 0 && state.step % config.train.evalEvery === 0 && state.step < totalSteps) {
@@ -180,7 +243,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     const metrics = await evaluate();
     if (metrics) await appendFile(metricsPath, JSON.stringify({ step: state.step, eval: metrics }) + '\n');
     const finalPath = join(opts.output, 'final');
-    await save(finalPath);
+    await save(finalPath, metrics);
     yield { type: 'end', step: state.step, path: finalPath, seconds: (Date.now() - started) / 1000, metrics };
   } finally {
     optimizer.dispose();

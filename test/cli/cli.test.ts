@@ -28,7 +28,7 @@ test('user mistakes exit 2 with one line naming the file or field, no stack trac
   const cases: [string[], RegExp][] = [
     [['train', '--config', 'configs/nope.json'], /configs\/nope\.json: cannot read config/],
     [['train', '--config', 'configs/tiny.json', '--backend', 'tpu'], /Invalid values[\s\S]*tpu[\s\S]*Choices/],
-    [['eval', '--model', 'checkpoints/none', '--data', 'data/eval.arrow'], /checkpoints\/none\/config\.json: cannot read/],
+    [['eval', '--model', 'checkpoints/none', '--data', 'data/eval.arrow'], /checkpoints\/none: model folder not found/],
     [['eval', '--model', 'checkpoints/none', '--data', 'data/missing.arrow'], /data\/missing\.arrow/],
     [['frobnicate'], /Unknown argument: frobnicate/],
   ];

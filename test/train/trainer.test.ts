@@ -71,7 +71,7 @@ test('bad input fails with a UserError naming the file or key, before anything i
   const cases: [string, ReturnType<typeof tinyConfig>, RegExp][] = [
     ['missing train file', tinyConfig(join(root, 'nope.arrow')), /nope\.arrow/],
     ['missing tokenizer', { ...tinyConfig(pairs), tokenizer: join(root, 'missing-tokenizer.json') }, /missing-tokenizer\.json/],
-    ['batch larger than the data', tinyConfig(pairs, { train: { batchSize: 100 } }), /fewer than train\.batchSize/],
+    ['batch larger than the data', tinyConfig(pairs, { train: { batchSize: 100 } }), /no full batch of train\.batchSize 100/],
     ['heads not dividing hidden', tinyConfig(pairs, { model: { numHeads: 3 } }), /model\.numHeads/],
     ['maxLength above positions', tinyConfig(pairs, { data: { maxLength: 64 } }), /data\.maxLength/],
   ];
