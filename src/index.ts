@@ -9,11 +9,25 @@ export { registerWasmOverrides } from './backend/wasm-overrides.js';
 
 // data
 export { prepare, type PrepareOptions, type PrepareResult } from './data/prepare.js';
-export { readPairBatches, countRows } from './data/arrow-reader.js';
-export { pairBatches, type PairBatch } from './data/loader.js';
+export { readPairBatches, countRows, readSchema, readColumnBatches } from './data/arrow-reader.js';
+export type { SchemaInfo } from './data/schema.js';
+export {
+  pairBatches,
+  textBatches,
+  textRecordBatches,
+  countBatches,
+  tokenizeTexts,
+  type PairBatch,
+  type TextBatch,
+  type RawTextBatch,
+  type TextBatchOptions,
+  type BatchOrderOptions,
+} from './data/loader.js';
+export { readLabelledPairs, type LabelledPairs } from './data/labelled.js';
+export { noDuplicateBatches } from './data/batching.js';
 export { shuffled } from './data/shuffle.js';
 export { TextTokenizer, type TokenBatch } from './data/tokenizer.js';
-export type { PairRecord } from './data/records.js';
+export type { PairRecord, DataKind, LabelledRecord } from './data/records.js';
 
 // model
 export { SentenceEncoder, toInputs } from './model/encoder.js';

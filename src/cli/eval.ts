@@ -1,9 +1,11 @@
-/** `contrastive eval`: anchor→positive retrieval metrics of a model folder on an Arrow pairs file. */
+/**
+ * `contrastive eval`: retrieval metrics on an Arrow pairs file, or Spearman/Pearson on labelled pairs
+ * (a labelled Arrow file or an STS CSV/TSV), for a model folder.
+ */
 import type { CommandModule } from 'yargs';
 import { loadModelFolder } from '../model/folder.js';
 import { TextTokenizer } from '../data/tokenizer.js';
-import { countRows } from '../data/arrow-reader.js';
-import { evaluateRetrieval } from '../eval/evaluate.js';
+import { evaluateFile, checkEvalFile } from '../eval/evaluate.js';
 import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
 
 interface EvalArgs extends BackendArgs {
@@ -12,37 +14,58 @@ interface EvalArgs extends BackendArgs {
   json: boolean;
   'max-length'?: number;
   'batch-size': number;
+  'query-prompt'?: string;
+  'document-prompt'?: string;
+}
+
+/** The saved prompt for queries (`query`) and documents (`passage`/`document`), if the model has them. */
+function savedPrompts(prompts: Record<string, string> | undefined): { query?: string; document?: string } {
+  const p = prompts ?? {};
+  return { query: p.query, document: p.passage ?? p.document ?? p.doc };
 }
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
-  describe: 'Evaluate anchor→positive retrieval (Recall@1, Recall@10, MRR@10, nDCG@10)',
+  describe: 'Evaluate a model: retrieval (Recall@1/10, MRR@10, nDCG@10) on pairs, or Spearman/Pearson on scored pairs',
   builder: (y) =>
     withBackend(y)
       .option('model', { type: 'string', demandOption: true, describe: 'Model folder written by `contrastive train` (e.g. checkpoints/tiny/final)' })
-      .option('data', { type: 'string', demandOption: true, describe: 'Arrow pairs file (anchor = query, positive = its relevant document)' })
+      .option('data', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'Arrow pairs file (anchor = query, positive = its relevant document) → retrieval; labelled Arrow file (text1, text2, score) or STS CSV/TSV (sentence1,sentence2,score, header optional) → correlation',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print the metrics as one JSON object on stdout' })
       .option('max-length', { type: 'number', describe: "Tokens per text [default: the model's max_seq_length]" })
       .option('batch-size', { type: 'number', default: 64, describe: 'Texts embedded per forward pass' })
-      .example('$0 eval --model checkpoints/tiny/final --data data/eval.arrow', '') as never,
+      .option('query-prompt', { type: 'string', describe: 'Prefix for queries (and both sides of labelled pairs) [default: the model\'s saved "query" prompt]' })
+      .option('document-prompt', { type: 'string', describe: 'Prefix for documents [default: the model\'s saved "passage" or "document" prompt]' })
+      .example('$0 eval --model checkpoints/tiny/final --data data/eval.arrow', 'retrieval on held-out title–abstract pairs')
+      .example('$0 eval --model checkpoints/user-symmetric/final --data stsb-en-dev.csv --json', 'STS correlation on a CSV as distributed') as never,
   handler: async (argv) => {
-    await countRows(argv.data); // validate the data file before loading the model
+    const mode = await checkEvalFile(argv.data); // validate the data file before loading the model
     await setupBackend(argv.backend);
     const { encoder, info, tokenizerPath } = await loadModelFolder(argv.model);
     try {
       const tokenizer = await TextTokenizer.load(tokenizerPath);
-      const metrics = await evaluateRetrieval({
+      const saved = savedPrompts(info.prompts);
+      const prompts = { query: argv['query-prompt'] ?? saved.query, document: argv['document-prompt'] ?? saved.document };
+      const metrics = await evaluateFile({
         encoder,
         tokenizer,
         path: argv.data,
         maxLength: argv['max-length'] ?? info.maxLength,
         batchSize: argv['batch-size'],
+        prompts,
       });
       if (argv.json) {
         process.stdout.write(JSON.stringify({ model: argv.model, data: argv.data, ...metrics }) + '\n');
+      } else if (mode === 'sts') {
+        process.stdout.write(`${argv.data}: ${metrics.pairs} scored pairs\n  spearman   ${fmt(metrics.spearman)}\n  pearson    ${fmt(metrics.pearson)}\n`);
       } else {
         process.stdout.write(`${argv.data}: ${metrics.queries} queries, ${metrics.corpus} documents\n`);
-        for (const [k, v] of Object.entries(metrics)) if (k.includes('@')) process.stdout.write(`  ${k.padEnd(10)} ${fmt(v as number)}\n`);
+        for (const [k, v] of Object.entries(metrics)) if (k.includes('@')) process.stdout.write(`  ${k.padEnd(10)} ${fmt(v)}\n`);
       }
     } finally {
       encoder.dispose();

@@ -72,6 +72,15 @@ test('prepare → train → eval --json on a small file, and a bad config leaves
   for (const k of ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10']) assert.ok(metrics[k] >= 0 && metrics[k] <= 1, k);
   assert.equal(metrics.queries, 40);
 
+  // STS-style CSV as distributed (no header): correlation instead of retrieval
+  const sts = Array.from({ length: 12 }, (_, i) => `"title ${i % 3} number ${i}","abstract about topic ${i % 3}, item ${i}",${(i % 5) + 0.5}`);
+  writeFileSync(join(dir, 'sts.csv'), sts.join('\n') + '\n');
+  const st = run(['eval', '--model', join(out, 'final'), '--data', join(dir, 'sts.csv'), '--json', '--backend', 'cpu']);
+  assert.equal(st.code, 0, st.stderr);
+  const corr = JSON.parse(st.stdout);
+  assert.equal(corr.pairs, 12);
+  assert.ok(Math.abs(corr.spearman) <= 1 && Math.abs(corr.pearson) <= 1, st.stdout);
+
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...config, loss: { name: 'hinge' } }));
   const bad = run(['train', '--config', join(dir, 'bad.json'), '--output', join(dir, 'bad-run')]);
   assert.equal(bad.code, 2);
