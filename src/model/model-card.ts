@@ -53,15 +53,17 @@ export interface CardModel {
   doLowerCase: boolean;
 }
 
-/** The toolkit's package.json version (the card and config_sentence_transformers.json record it). */
+/** The toolkit's package.json version (the card and config_sentence_transformers.json record it): the nearest package.json named contrastive above this module. */
 export function toolkitVersion(): string {
-  for (const rel of ['../../../package.json', '../../package.json']) {
+  let dir = new URL('.', import.meta.url);
+  for (let i = 0; i < 6; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'contrastive' && pkg.version) return pkg.version;
     } catch {
-      // try the next layout (dist/src/model vs src/model)
+      // no package.json here: look one folder up (src/model, dist/src/model, ...)
     }
+    dir = new URL('..', dir);
   }
   return 'unknown';
 }

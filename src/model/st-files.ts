@@ -121,7 +121,6 @@ export function tokenizerConfig(json: TokenizerJson, opts: { maxLength: number }
     clean_up_tokenization_spaces: true,
     ...facts.specialTokens,
     do_lower_case: facts.doLowerCase,
-    extra_special_tokens: {},
     model_max_length: opts.maxLength,
     tokenizer_class: facts.tokenizerClass,
   };
