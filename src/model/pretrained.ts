@@ -18,7 +18,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromHfConfig, maxSequenceLength, type ModelConfig, type ModelType, type Pooling } from './config.js';
+import { fromHfConfig, maxSequenceLength, POOLINGS, type ModelConfig, type ModelType, type Pooling } from './config.js';
 import { SentenceEncoder } from './encoder.js';
 import { readSafetensors } from './safetensors.js';
 import { paramsFromHf } from './weights.js';
@@ -172,4 +172,46 @@ export async function loadPretrained(dir: string): Promise<{ encoder: SentenceEn
   const meta = await readPretrainedMeta(dir);
   const encoder = await loadWeights(meta);
   return { encoder, tokenizerPath: meta.tokenizerPath, info: meta.info };
+}
+
+/** Keys a recipe's `model` section may set next to `from`: the head and the dropout rates. Sizes come from config.json. */
+export const PRETRAINED_OVERRIDE_KEYS = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout'] as const;
+
+/**
+ * A recipe's `model: { from: "<folder>", pooling?, normalize?, hiddenDropout?, attentionDropout? }`:
+ * loads the folder with `loadPretrained` and applies the overrides. Any other key (a size, vocabSize,
+ * modelType, ...) is a UserError: those are fixed by the checkpoint. `where` names the recipe file.
+ */
+export async function loadPretrainedFromRecipe(
+  model: Record<string, unknown>,
+  where: string,
+): Promise<{ encoder: SentenceEncoder; tokenizerPath: string; info: PretrainedInfo }> {
+  const from = model.from;
+  if (typeof from !== 'string' || from.length === 0) throw userError(where, 'model.from', 'must be the path of a Hugging Face / sentence-transformers model folder');
+  for (const key of Object.keys(model)) {
+    if (key !== 'from' && !(PRETRAINED_OVERRIDE_KEYS as readonly string[]).includes(key)) {
+      throw userError(where, `model.${key}`, `cannot be set together with model.from (it comes from ${join(from, 'config.json')}); settable: ${PRETRAINED_OVERRIDE_KEYS.join(', ')}`);
+    }
+  }
+  const { pooling, normalize, hiddenDropout, attentionDropout } = model;
+  if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling)) {
+    throw userError(where, 'model.pooling', `unknown pooling ${JSON.stringify(pooling)}; valid: ${POOLINGS.join(', ')}`);
+  }
+  if (normalize !== undefined && typeof normalize !== 'boolean') throw userError(where, 'model.normalize', 'must be true or false');
+  for (const [key, v] of [['hiddenDropout', hiddenDropout], ['attentionDropout', attentionDropout]] as const) {
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1))) throw userError(where, `model.${key}`, `must be a number in [0, 1), got ${JSON.stringify(v)}`);
+  }
+  const loaded = await loadPretrained(from);
+  const config: ModelConfig = {
+    ...loaded.encoder.config,
+    ...(pooling !== undefined ? { pooling: pooling as Pooling } : {}),
+    ...(normalize !== undefined ? { normalize } : {}),
+    ...(hiddenDropout !== undefined ? { hiddenDropout: hiddenDropout as number } : {}),
+    ...(attentionDropout !== undefined ? { attentionDropout: attentionDropout as number } : {}),
+  };
+  return {
+    encoder: new SentenceEncoder(config, loaded.encoder.params),
+    tokenizerPath: loaded.tokenizerPath,
+    info: { ...loaded.info, pooling: config.pooling, normalize: config.normalize },
+  };
 }

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src/model/config.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../../src/model/encoder.js';
 import { saveModelFolder, loadModelFolder } from '../../src/model/folder.js';
-import { loadPretrained } from '../../src/model/pretrained.js';
+import { loadPretrained, loadPretrainedFromRecipe } from '../../src/model/pretrained.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -225,4 +225,17 @@ test('a plain HF folder (no modules.json) gets mean pooling without Normalize; X
   const cfg = json(join(dir, 'config.json'));
   await writeFile(join(dir, 'config.json'), JSON.stringify({ ...cfg, pad_token_id: 0 }));
   await expectUserError(loadPretrained(dir), /tokenizer\.json: pad: pads with id 1 but config\.json pad_token_id is 0/);
+});
+
+test('loadPretrainedFromRecipe: model.from with head/dropout overrides; size keys are refused', async () => {
+  await useBackend('cpu');
+  const from = 'test/fixtures/hf-bert/bert-model';
+  const { encoder, info, tokenizerPath } = await loadPretrainedFromRecipe({ from, pooling: 'cls', normalize: true, hiddenDropout: 0 }, 'configs/x.json');
+  assert.deepEqual([encoder.config.pooling, encoder.config.normalize, encoder.config.hiddenDropout, encoder.config.attentionDropout], ['cls', true, 0, 0.1]);
+  assert.deepEqual([info.pooling, info.normalize], ['cls', true]);
+  assert.equal(tokenizerPath, join(from, 'tokenizer.json'));
+  encoder.dispose();
+  await expectUserError(loadPretrainedFromRecipe({ from, hiddenSize: 32 }, 'configs/x.json'), /configs\/x\.json: model\.hiddenSize: cannot be set together with model\.from \(it comes from .*config\.json\); settable: pooling, normalize, hiddenDropout, attentionDropout/);
+  await expectUserError(loadPretrainedFromRecipe({ from, pooling: 'max' }, 'configs/x.json'), /model\.pooling: unknown pooling "max"; valid: mean, cls/);
+  await expectUserError(loadPretrainedFromRecipe({ from: 3 }, 'configs/x.json'), /model\.from: must be the path/);
 });
