@@ -58,8 +58,9 @@ export interface OptimConfig {
 export interface TrainConfig {
   name: string;
   seed: number;
-  tokenizer: string;
-  /** The `model` section, validated against the tokenizer in the trainer (see model/config.ts). */
+  /** A tokenizer.json; optional with `model.from` (the folder's own tokenizer is used). */
+  tokenizer?: string;
+  /** The `model` section, validated against the tokenizer in the trainer (see model/config.ts), or `{ from: "<HF folder>", ... }`. */
   model: Record<string, unknown>;
   datasets: DatasetConfig[];
   data: DataConfig;
@@ -156,12 +157,17 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
   return {
     name: top.name === undefined ? 'model' : string(top, 'name', where, 'name'),
     seed: top.seed === undefined ? 42 : number(top, 'seed', where, 'seed', { int: true, min: 0 }),
-    tokenizer: string(top, 'tokenizer', where, 'tokenizer'),
+    tokenizer: top.tokenizer === undefined && hasFrom(top) ? undefined : string(top, 'tokenizer', where, 'tokenizer'),
     model: section(top, 'model', where),
     datasets,
     data,
     train,
   };
+}
+
+function hasFrom(top: Section): boolean {
+  const m = top.model;
+  return typeof m === 'object' && m !== null && typeof (m as Section).from === 'string';
 }
 
 function stringMap(obj: Section, key: string, where: string, path: string): Record<string, string> {

@@ -23,6 +23,7 @@ import { saveCheckpoint, listCheckpoints, loadCheckpoint, hasRun, type TrainerSt
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
 import type { ModelCardInfo } from '../model/model-card.js';
+import { loadPretrainedFromRecipe } from '../model/pretrained.js';
 import type { LossConfig } from '../losses/registry.js';
 import { userError } from '../util/errors.js';
 
@@ -108,15 +109,11 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   const started = Date.now();
 
   // Validate everything before writing anything.
-  const tokenizer = await TextTokenizer.load(config.tokenizer);
-  const modelConfig = validateModelConfig(config.model, 'config', tokenizer.vocabSize);
-  if (modelConfig.vocabSize < tokenizer.vocabSize) {
-    throw userError('config', 'model.vocabSize', `${modelConfig.vocabSize} is smaller than the tokenizer's vocabulary (${tokenizer.vocabSize})`);
-  }
-  if (config.data.maxLength > modelConfig.maxPositions) {
-    throw userError('config', 'data.maxLength', `${config.data.maxLength} exceeds model.maxPositions ${modelConfig.maxPositions}`);
-  }
   const where = opts.configPath ?? 'config';
+  const from = typeof config.model.from === 'string' ? config.model.from : undefined;
+  const tokenizerPath = config.tokenizer ?? join(from ?? '.', 'tokenizer.json');
+  const tokenizer = await TextTokenizer.load(tokenizerPath);
+  const modelConfig = from ? undefined : validateModelConfig(config.model, where, tokenizer.vocabSize);
   const { batchSize } = config.train;
   const streamOpts = { batchSize, seed: config.seed, shuffleBuffer: config.data.shuffleBuffer };
   const datasets: ResolvedDataset[] = [];
@@ -150,15 +147,26 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     if (!opts.overwrite && (await hasRun(opts.output))) {
       throw userError(opts.output, undefined, 'already holds a training run; pass --resume to continue it or --overwrite to start over');
     }
+    encoder = from ? (await loadPretrainedFromRecipe(config.model, where)).encoder : SentenceEncoder.init(modelConfig!, config.seed);
+    const problem =
+      config.data.maxLength > encoder.config.maxPositions
+        ? userError(where, 'data.maxLength', `${config.data.maxLength} exceeds the model's ${encoder.config.maxPositions} positions`)
+        : encoder.config.vocabSize < tokenizer.vocabSize
+          ? userError(where, 'tokenizer', `${tokenizerPath} has ${tokenizer.vocabSize} ids but the model has only ${encoder.config.vocabSize} embeddings`)
+          : undefined;
+    if (problem) {
+      encoder.dispose();
+      throw problem;
+    }
+    optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
     await mkdir(opts.output, { recursive: true });
     await writeFile(join(opts.output, 'metrics.jsonl'), '');
-    encoder = SentenceEncoder.init(modelConfig, config.seed);
-    optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
   }
 
   const metricsPath = join(opts.output, 'metrics.jsonl');
   const card = (metrics?: EvalMetrics): ModelCardInfo => ({
     name: config.name,
+    baseModel: from,
     datasets: datasets.map((d) => ({ name: d.name, path: d.path, loss: describeLoss(d.loss) })),
     loss: datasets.length === 1 ? { ...datasets[0].loss } : Object.fromEntries(datasets.map((d) => [d.name, describeLoss(d.loss)])),
     hyperparameters: { ...config.train, maxLength: config.data.maxLength, sampling: config.data.sampling, seed: config.seed },
@@ -169,7 +177,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     backend: tf.getBackend(),
   });
   const save = async (dir: string, metrics?: EvalMetrics) =>
-    saveCheckpoint({ dir, encoder, optimizer, tokenizerPath: config.tokenizer, config, state, prompts: stPrompts(prompts), card: card(metrics) });
+    saveCheckpoint({ dir, encoder, optimizer, tokenizerPath, config, state, prompts: stPrompts(prompts), card: card(metrics) });
   const evaluate = async () =>
     config.data.eval ? evaluateFile({ encoder, tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
 

@@ -18,7 +18,7 @@ await useBackend('wasm');
 
 test('configs/tiny.json: eval Recall@10 after one epoch is well above the untrained model', async () => {
   const config = loadTrainConfig('configs/tiny.json');
-  const tokenizer = await TextTokenizer.load(config.tokenizer);
+  const tokenizer = await TextTokenizer.load(config.tokenizer!);
   const untrained = SentenceEncoder.init(validateModelConfig(config.model, 'tiny', tokenizer.vocabSize), config.seed);
   const before = await evaluateRetrieval({ encoder: untrained, tokenizer, path: config.data.eval!, maxLength: config.data.maxLength });
   untrained.dispose();

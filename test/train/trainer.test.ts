@@ -87,3 +87,18 @@ test('refuses to overwrite an existing run unless told, and --resume needs a che
   await assert.rejects(train({ config: tinyConfig(pairs), output: out }), /--resume to continue it or --overwrite/);
   await assert.rejects(train({ config: tinyConfig(pairs), output: join(root, 'empty'), resume: true }), /nothing to resume/);
 });
+
+test('model.from fine-tunes a saved folder with its own tokenizer; sizes cannot be overridden', async () => {
+  const base = await train({ config: tinyConfig(pairs, { train: { maxSteps: 2 } }), output: join(root, 'base') });
+  const { tokenizer: _unused, ...rest } = tinyConfig(pairs, { train: { maxSteps: 2 } });
+  const tuned = await train({ config: { ...rest, model: { from: base!.path, pooling: 'cls' } }, output: join(root, 'tuned') });
+  const cfg = JSON.parse(readFileSync(join(tuned!.path, 'config.json'), 'utf8'));
+  assert.equal(cfg.hidden_size, 16);
+  assert.equal(JSON.parse(readFileSync(join(tuned!.path, '1_Pooling', 'config.json'), 'utf8')).pooling_mode_cls_token, true);
+  assert.match(readFileSync(join(tuned!.path, 'README.md'), 'utf8'), new RegExp(base!.path.replace(/[/.]/g, '\\$&')));
+  await assert.rejects(
+    train({ config: { ...rest, model: { from: base!.path, hiddenSize: 32 } }, output: join(root, 'bad-from') }),
+    /model\.hiddenSize: cannot be set together with model\.from/,
+  );
+  assert.ok(!existsSync(join(root, 'bad-from')));
+});
