@@ -34,7 +34,9 @@ export { SentenceEncoder, toInputs } from './model/encoder.js';
 export { bertForward, gelu, type EncoderInputs } from './model/bert.js';
 export { pool, l2Normalize } from './model/pooling.js';
 export { validateModelConfig, toHfConfig, fromHfConfig, type ModelConfig, type BertConfig, type Pooling } from './model/config.js';
-export { saveModelFolder, loadModelFolder } from './model/folder.js';
+export { saveModelFolder, loadModelFolder, type ModelFolderInfo } from './model/folder.js';
+export { loadPretrained, loadPretrainedFromRecipe } from './model/pretrained.js';
+export { modelCard, type ModelCardInfo } from './model/model-card.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, type NamedTensor } from './model/safetensors.js';
 
 // losses
@@ -56,6 +58,9 @@ export { benchTrainStep, type BenchShape, type BenchResult } from './train/bench
 // export
 export { exportOnnx, type ExportOptions, type ExportResult } from './export/export.js';
 export { buildBertOnnx } from './export/bert-graph.js';
+
+// encode
+export { encodeFile, type EncodeFileOptions, type EncodeFileResult } from './encode/encode-file.js';
 
 // evaluation
 export { evaluateRetrieval, evaluateSts, evaluateFile, loadRetrievalSet } from './eval/evaluate.js';

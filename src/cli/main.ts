@@ -7,6 +7,7 @@ import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { benchCommand } from './bench.js';
 import { exportCommand } from './export.js';
+import { encodeCommand } from './encode.js';
 import { UserError } from '../util/errors.js';
 
 const EXIT_USAGE = 2;
@@ -20,8 +21,9 @@ async function main(): Promise<void> {
       .command(trainCommand)
       .command(evalCommand)
       .command(exportCommand)
+      .command(encodeCommand)
       .command(benchCommand)
-      .demandCommand(1, 'Name a command: prepare, train, eval, export or bench (see --help).')
+      .demandCommand(1, 'Name a command: prepare, train, eval, export, encode or bench (see --help).')
       .strict()
       .help()
       .alias('h', 'help')
