@@ -82,7 +82,9 @@ export function validateModelConfig(raw: unknown, where: string, fallbackVocab?:
       throw userError(where, `model.${key}`, `unknown key; valid keys: ${MODEL_CONFIG_KEYS.join(', ')}`);
     }
   }
-  const cfg: Record<string, unknown> = { ...DEFAULT_MODEL_CONFIG, vocabSize: fallbackVocab, ...obj };
+  // XLM-R pads with <pad> = 1 (XLMRobertaConfig's default), and its position ids depend on it
+  const padDefault = obj.modelType === 'xlm-roberta' ? { padTokenId: 1 } : {};
+  const cfg: Record<string, unknown> = { ...DEFAULT_MODEL_CONFIG, ...padDefault, vocabSize: fallbackVocab, ...obj };
   for (const key of NUMERIC_KEYS) {
     const v = cfg[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (INT_KEYS.has(key) && !Number.isInteger(v))) {

@@ -171,6 +171,11 @@ export function modelCard(model: CardModel, card: ModelCardInfo = {}, repoId = '
   out.push(`const output = await extractor([${JSON.stringify(prefix + 'The first sentence.')}], { pooling: '${tjsPooling}', normalize: ${c.normalize} });`);
   out.push('console.log(output.tolist());', '```', '');
   if (promptNames.length) out.push('transformers.js does not add prompts: prepend them to the text yourself, as above.', '');
+  out.push(
+    `Texts longer than ${model.maxLength} tokens: transformers.js (4.x) truncates by cutting the token list, which drops the closing ` +
+      `special token that sentence-transformers and contrastive keep, so such texts embed slightly differently there.`,
+    '',
+  );
   out.push('### contrastive', '', '```sh', 'contrastive encode --model path/to/this-folder --input texts.jsonl --output embeddings.arrow', '```', '');
 
   out.push('## Training', '');
