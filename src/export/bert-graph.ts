@@ -149,10 +149,19 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
   }
   let summed = words;
   if (tokenTypeIds) summed = g.node('Add', [summed, g.node('Gather', [init('embeddings.token_type_embeddings.weight'), tokenTypeIds])]);
-  const seqLen = g.node('Gather', [g.node('Shape', [inputIds]), g.ints([1], true)], { axis: 0 }); // scalar S
-  const positionIds = g.node('Range', [g.ints([0], true), seqLen, g.ints([1], true)], {}, 'position_ids'); // [S]
-  const positions = g.node('Gather', [init('embeddings.position_embeddings.weight'), positionIds]); // [S, H]
-  summed = g.node('Add', [summed, positions]); // [B, S, H] (broadcast over B)
+  let positions: string;
+  if (c.modelType === 'xlm-roberta') {
+    // HF create_position_ids_from_input_ids: real tokens count up from padding_idx + 1, padding stays at padding_idx
+    const real = g.node('Cast', [g.node('Not', [g.node('Equal', [inputIds, g.ints([c.padTokenId], true)])])], { to: DT.INT64 }); // [B, S]
+    const counted = g.node('Mul', [g.node('CumSum', [real, g.ints([1], true)]), real]); // [B, S]
+    const positionIds = g.node('Add', [counted, g.ints([c.padTokenId], true)], {}, 'position_ids'); // [B, S]
+    positions = g.node('Gather', [init('embeddings.position_embeddings.weight'), positionIds]); // [B, S, H]
+  } else {
+    const seqLen = g.node('Gather', [g.node('Shape', [inputIds]), g.ints([1], true)], { axis: 0 }); // scalar S
+    const positionIds = g.node('Range', [g.ints([0], true), seqLen, g.ints([1], true)], {}, 'position_ids'); // [S]
+    positions = g.node('Gather', [init('embeddings.position_embeddings.weight'), positionIds]); // [S, H]
+  }
+  summed = g.node('Add', [summed, positions]); // [B, S, H] (broadcast over B for BERT)
   let x = layerNorm(summed, 'embeddings.LayerNorm');
 
   // --- Additive attention mask: 0 where attended, finfo.min on padding -----------------------

@@ -12,6 +12,7 @@ import { readSafetensors, type NamedTensor } from '../model/safetensors.js';
 import { SentenceEncoder } from '../model/encoder.js';
 import { paramsFromHf } from '../model/weights.js';
 import { userError } from '../util/errors.js';
+import { readPretrainedMeta } from '../model/pretrained.js';
 import { tempSibling } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset } from './bert-graph.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
@@ -107,22 +108,14 @@ export interface ModelFolderContents {
  * modules.json optional, default mean without Normalize), but keep the raw HF tensors.
  */
 export async function readModelFolder(dir: string): Promise<ModelFolderContents> {
-  const bert = await readBertConfig(dir);
-
-  const poolPath = join(dir, '1_Pooling', 'config.json');
-  const pool = ((await readJsonFile(poolPath, false)) ?? {}) as Record<string, unknown>;
-  if (pool.pooling_mode_max_tokens === true || pool.pooling_mode_lasttoken === true || pool.pooling_mode_weightedmean_tokens === true || pool.pooling_mode_mean_sqrt_len_tokens === true) {
-    throw userError(poolPath, 'pooling_mode', 'unsupported pooling mode; supported: mean, cls');
-  }
-  const pooling: Pooling = pool.pooling_mode_cls_token === true ? 'cls' : 'mean';
-  const modules = await readJsonFile(join(dir, 'modules.json'), false);
-  const normalize = Array.isArray(modules) && modules.some((m) => String((m as { type?: unknown })?.type).endsWith('Normalize'));
-  const st = (await readJsonFile(join(dir, 'sentence_bert_config.json'), false)) as Record<string, unknown> | undefined;
-  const maxLength = typeof st?.max_seq_length === 'number' ? st.max_seq_length : undefined;
-
-  const weightsPath = join(dir, 'model.safetensors');
-  const { tensors } = await readSafetensors(weightsPath);
-  return { config: { ...bert, pooling, normalize }, tensors, weightsPath, maxLength };
+  // The same folder rules as loading for training (0_Transformer/ layouts, bert./roberta. prefixes, pooling, Normalize).
+  const meta = await readPretrainedMeta(dir, { requireTokenizer: false });
+  const { weightsPath, modelDir } = meta.info;
+  const { tensors } = await readSafetensors(weightsPath).catch(async (err) => {
+    if (!(await stat(weightsPath).then(() => true, () => false))) throw userError(weightsPath, undefined, `not found in ${modelDir}`);
+    throw err;
+  });
+  return { config: meta.config, tensors, weightsPath, maxLength: meta.info.maxLength };
 }
 
 /** Write `bytes` to `path` through a temp file in the same folder and one rename. */

@@ -9,7 +9,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
-import { validateModelConfig } from '../model/config.js';
+import { validateModelConfig, maxSequenceLength } from '../model/config.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
 import * as tf from '@tensorflow/tfjs';
@@ -148,12 +148,15 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       throw userError(opts.output, undefined, 'already holds a training run; pass --resume to continue it or --overwrite to start over');
     }
     encoder = from ? (await loadPretrainedFromRecipe(config.model, where)).encoder : SentenceEncoder.init(modelConfig!, config.seed);
+    const usable = maxSequenceLength(encoder.config); // XLM-R: positions − padding_idx − 1
     const problem =
-      config.data.maxLength > encoder.config.maxPositions
-        ? userError(where, 'data.maxLength', `${config.data.maxLength} exceeds the model's ${encoder.config.maxPositions} positions`)
+      config.data.maxLength > usable
+        ? userError(where, 'data.maxLength', `${config.data.maxLength} exceeds the ${usable} tokens the model's positions allow`)
         : encoder.config.vocabSize < tokenizer.vocabSize
           ? userError(where, 'tokenizer', `${tokenizerPath} has ${tokenizer.vocabSize} ids but the model has only ${encoder.config.vocabSize} embeddings`)
-          : undefined;
+          : encoder.config.modelType === 'xlm-roberta' && tokenizer.padId !== encoder.config.padTokenId
+            ? userError(where, 'tokenizer', `${tokenizerPath} pads with id ${tokenizer.padId} but the model's pad_token_id is ${encoder.config.padTokenId} (XLM-R position ids depend on it)`)
+            : undefined;
     if (problem) {
       encoder.dispose();
       throw problem;

@@ -166,8 +166,28 @@ test('missing folder, files and bad opset are UserErrors naming the file', async
   await rejects(exportOnnx({ model: join(dir, 'nope') }), /nope: model folder not found/);
   await rejects(exportOnnx({ model: dir, opset: 13 }), /opset 13; valid: 14–17/);
   await unlink(join(dir, 'model.safetensors'));
-  await rejects(exportOnnx({ model: dir }), /model\.safetensors: cannot read/);
+  await rejects(exportOnnx({ model: dir }), /model\.safetensors: not found in/);
   await unlink(join(dir, 'config.json'));
   await rejects(exportOnnx({ model: dir }), /config\.json: file not found/);
   assert.ok(!existsSync(join(dir, 'onnx')), 'nothing written');
+});
+
+test('XLM-RoBERTa exports with HF position ids (padding_idx + 1 + running count) and matches PyTorch', async () => {
+  // Given: a tiny XLMRobertaModel written by PyTorch (test/fixtures/hf-xlmr) and its float64 outputs
+  const expected = JSON.parse(readFileSync('test/fixtures/hf-xlmr/expected.json', 'utf8'));
+  const out = await mkdtemp(join(tmpdir(), 'xlmr-onnx-'));
+  // When: exported (the built-in check compares with the tfjs encoder before writing)
+  const result = await exportOnnx({ model: 'test/fixtures/hf-xlmr/model', output: out, quantize: false });
+  assert.ok(result.check && result.check.lastHiddenState < 1e-4, JSON.stringify(result.check));
+  // Then: onnxruntime on the padded batch gives PyTorch's last_hidden_state
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(result.path);
+  const ids: number[][] = expected.input_ids;
+  const [B, S] = [ids.length, ids[0].length];
+  const int64 = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [B, S]);
+  const feeds: Record<string, unknown> = { input_ids: int64(ids), attention_mask: int64(expected.attention_mask) };
+  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = int64(ids.map((r) => r.map(() => 0)));
+  const outputs = await session.run(feeds as never);
+  assertClose(outputs.last_hidden_state.data as Float32Array, flat(expected.last_hidden_state), 2e-5, 'xlm-r last_hidden_state', 1e-4);
+  await rm(out, { recursive: true, force: true });
 });
