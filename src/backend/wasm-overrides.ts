@@ -2,7 +2,8 @@
  * Registers the wasm kernel fixes (idempotent):
  *   - BatchMatMul, _FusedMatMul: route transposed and batched products to XNNPACK (wasm-matmul.ts);
  *   - GatherV2: row copies instead of the stock per-element kernel (~30 ms per embedding lookup);
- *   - UnsortedSegmentSum: missing on wasm, needed by the gradient of tf.gather (wasm-segment.ts).
+ *   - UnsortedSegmentSum: missing on wasm, needed by the gradient of tf.gather (wasm-segment.ts);
+ *   - Identity, same-dtype Cast: share the buffer instead of copying it (wasm-identity.ts).
  * and lists the kernels a BERT encoder forward + backward + Adam step hits, so a missing one is
  * found at start-up instead of mid-training.
  */
@@ -12,6 +13,7 @@ import type { KernelFunc } from '@tensorflow/tfjs';
 import { makeBatchMatMul, makeFusedMatMul, overrideWasmKernel } from './wasm-matmul.js';
 import { makeGatherV2 } from './wasm-gather.js';
 import { unsortedSegmentSumConfig } from './wasm-segment.js';
+import { makeCast, makeIdentity } from './wasm-identity.js';
 
 /**
  * Kernels a BERT-like encoder trained with InfoNCE reaches (embedding gathers, LayerNorm,
@@ -43,7 +45,7 @@ function isOurs(kernelName: string): boolean {
 }
 
 /** Kernels this module registered on wasm (new ones and overrides). */
-export const WASM_OVERRIDDEN_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul', 'GatherV2'];
+export const WASM_OVERRIDDEN_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul', 'GatherV2', 'Identity', 'Cast'];
 export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum'];
 
 export function registerWasmOverrides(): void {
@@ -71,6 +73,15 @@ export function registerWasmOverrides(): void {
       ours.add(f as unknown as KernelFunc);
       return f;
     });
+  }
+  for (const [name, make] of [['Identity', makeIdentity], ['Cast', makeCast]] as const) {
+    if (!isOurs(name)) {
+      overrideWasmKernel(name, (original) => {
+        const f = make(original.kernelFunc as never);
+        ours.add(f as unknown as KernelFunc);
+        return f;
+      });
+    }
   }
   const seg = tf.getKernel('UnsortedSegmentSum', 'wasm');
   if (seg == null) {

@@ -21,8 +21,8 @@ export interface ForwardOptions {
 }
 
 function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
-  // x: [N, in] @ W: [in, out] + b: [out] -> [N, out]
-  return tf.add(tf.matMul(x, params[`${prefix}.weight`] as tf.Tensor2D), params[`${prefix}.bias`]);
+  // x: [N, in] @ W: [in, out] + b: [out] -> [N, out], the bias added inside the matmul kernel
+  return tf.fused.matMul({ a: x, b: params[`${prefix}.weight`] as tf.Tensor2D, bias: params[`${prefix}.bias`] }) as tf.Tensor2D;
 }
 
 function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
