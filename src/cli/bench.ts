@@ -21,10 +21,12 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('scale', { type: 'number', default: 20, describe: 'InfoNCE scale (1/temperature)' })
       .option('steps', { type: 'number', default: 5, describe: 'Timed steps' })
       .option('warmup', { type: 'number', default: 1, describe: 'Untimed steps first' })
+      .option('mini-batch', { type: 'number', default: 0, describe: 'GradCache mini-batch (train.miniBatchSize); 0 = plain backprop (not in torch_reference.py)' })
       .example('$0 bench --hidden 312 --layers 3 --heads 12 --intermediate 600 --seq 128 --batch 32 --vocab 30000', 'SciRus-tiny-like shape') as never,
   handler: async (argv) => {
     await setupBackend(argv.backend);
-    const result = benchTrainStep({ ...argv, maxPositions: (argv as unknown as Record<string, number>)['max-positions'] });
+    const flags = argv as unknown as Record<string, number>;
+    const result = benchTrainStep({ ...argv, maxPositions: flags['max-positions'], miniBatch: flags['mini-batch'] });
     process.stdout.write(JSON.stringify(result) + '\n');
   },
 };

@@ -39,6 +39,15 @@ async function main(): Promise<void> {
       return;
     }
     const e = err as Error;
+    if (e?.constructor?.name === 'RuntimeError' && /out of bounds|Aborted|memory/i.test(e.message)) {
+      // tfjs-backend-wasm is wasm32: one heap of at most 4 GB, and a failed allocation surfaces like this.
+      process.stderr.write(
+        `contrastive: the wasm backend ran out of memory (its heap is capped at 4 GB): lower train.batchSize or data.maxLength, ` +
+          `or set train.miniBatchSize (GradCache keeps one mini-batch of activations) (${e.message})\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
     process.stderr.write(`contrastive: internal error: ${e?.message ?? String(err)}\n`);
     if (process.env.CONTRASTIVE_DEBUG) process.stderr.write(`${e?.stack}\n`);
     else process.stderr.write('(set CONTRASTIVE_DEBUG=1 for the stack trace)\n');

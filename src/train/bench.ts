@@ -25,9 +25,12 @@ export interface BenchShape {
   scale: number;
   steps: number;
   warmup: number;
+  /** GradCache mini-batch (0: off), as train.miniBatchSize. */
+  miniBatch?: number;
 }
 
-export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' | 'steps' | 'warmup'> {
+export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' | 'steps' | 'warmup' | 'miniBatch'> {
+  mini_batch?: number;
   impl: string;
   backend: string;
   params: number;
@@ -68,7 +71,7 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     size: shape.batch,
   };
   const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
-  const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0 });
+  const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
   for (let i = 0; i < shape.warmup; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < shape.steps; i++) step(); // each step reads the loss back, so timing includes the sync
@@ -89,6 +92,7 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     seq: shape.seq,
     batch: shape.batch,
     vocab: shape.vocab,
+    ...(shape.miniBatch ? { mini_batch: shape.miniBatch } : {}),
     seconds_per_step: Number(dt.toFixed(4)),
     pairs_per_s: Number((shape.batch / dt).toFixed(2)),
     tokens_per_s: Number(((2 * shape.batch * shape.seq) / dt).toFixed(1)),
