@@ -12,12 +12,10 @@ export { prepare, type PrepareOptions, type PrepareResult } from './data/prepare
 export { readPairBatches, countRows, readSchema, readColumnBatches } from './data/arrow-reader.js';
 export type { SchemaInfo } from './data/schema.js';
 export {
-  pairBatches,
   textBatches,
   textRecordBatches,
   countBatches,
   tokenizeTexts,
-  type PairBatch,
   type TextBatch,
   type RawTextBatch,
   type TextBatchOptions,

@@ -76,16 +76,6 @@ export async function* readPairBatches(opts: { path: string }): AsyncGenerator<P
   }
 }
 
-/** Whether the file has a `negative` column (validates the schema; reads no record batches). */
-export async function hasNegativeColumn(path: string): Promise<boolean> {
-  const { fh, reader } = await openArrow(path);
-  try {
-    return validatePairSchema(path, reader.schema).hasNegative;
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Number of rows in a prepared Arrow file: streams the batches and sums their lengths (no text decoding). */
 export async function countRows(path: string): Promise<number> {
   const { fh, reader } = await openArrow(path);

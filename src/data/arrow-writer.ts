@@ -14,7 +14,7 @@ export function pairSchema(hasNegative: boolean): Schema {
  * Arrow's writer otherwise queues bytes in memory until someone reads them; writing through keeps memory
  * bounded by one record batch no matter how large the dataset is.
  */
-class FileSink extends AsyncByteQueue {
+export class FileSink extends AsyncByteQueue {
   constructor(private readonly fd: number) {
     super();
   }

@@ -1,8 +1,7 @@
 import { userError } from '../util/errors.js';
 import { mixSeed } from '../util/rng.js';
-import { countSelectedRows, hasNegativeColumn, readColumnBatches, readSchema, type ColumnSelection } from './arrow-reader.js';
+import { countSelectedRows, readColumnBatches, readSchema, type ColumnSelection } from './arrow-reader.js';
 import { chunked, noDuplicateBatches } from './batching.js';
-import type { PairRecord } from './records.js';
 import { shuffled } from './shuffle.js';
 import type { TextTokenizer, TokenBatch } from './tokenizer.js';
 
@@ -175,88 +174,10 @@ export async function countBatches(opts: BatchOrderOptions): Promise<number> {
   checkOrderOptions(opts);
   if (!opts.noDuplicates) {
     const { sel } = await resolveSelection(opts);
-    return batchesPerEpoch(await countSelectedRows(sel), opts.batchSize, opts.dropLast ?? true);
+    const rows = await countSelectedRows(sel);
+    return (opts.dropLast ?? true) ? Math.floor(rows / opts.batchSize) : Math.ceil(rows / opts.batchSize);
   }
   let n = 0;
   for await (const _ of textRecordBatches(opts)) n++;
   return n;
-}
-
-// ------------------------------------------------------------------- anchor/positive(/negative) wrappers
-
-export interface PairBatch {
-  anchor: TokenBatch;
-  positive: TokenBatch;
-  /** Present when the file has a `negative` column. */
-  negative?: TokenBatch;
-  /** Rows in this batch (= batchSize except possibly the last one when dropLast is false). */
-  size: number;
-}
-
-export interface PairBatchOptions {
-  path: string;
-  tokenizer: TextTokenizer;
-  batchSize: number;
-  maxLength: number;
-  seed: number;
-  epoch: number;
-  /** Records held by the shuffle buffer; 0 or 1 = file order. */
-  shuffleBuffer: number;
-  /** Skip this many batches first, without tokenizing them (exact resume). */
-  skipBatches?: number;
-  /** Drop a final short batch (default true: in-batch negatives want full batches). */
-  dropLast?: boolean;
-}
-
-/** anchor, positive and (when the file has one) negative, after validating the pairs schema. */
-async function pairColumns(path: string): Promise<Record<string, string>> {
-  return (await hasNegativeColumn(path))
-    ? { anchor: 'anchor', positive: 'positive', negative: 'negative' }
-    : { anchor: 'anchor', positive: 'positive' };
-}
-
-/**
- * Groups the (shuffled) records of a pairs file into batches of raw text, in the training order; the same
- * order as `textRecordBatches` with columns anchor, positive[, negative].
- */
-export async function* recordBatches(opts: Omit<PairBatchOptions, 'tokenizer' | 'maxLength' | 'skipBatches'>): AsyncGenerator<PairRecord[]> {
-  checkOrderOptions(opts);
-  const columns = await pairColumns(opts.path);
-  for await (const raw of textRecordBatches({ ...opts, columns })) {
-    const { anchor, positive, negative } = raw.columns;
-    yield anchor.map((a, i) => (negative ? { anchor: a, positive: positive[i], negative: negative[i] } : { anchor: a, positive: positive[i] }));
-  }
-}
-
-/** Tokenizes one batch of records (anchor, positive and, when present, negative). */
-export function tokenizePairs(batch: PairRecord[], tokenizer: TextTokenizer, maxLength: number): PairBatch {
-  const out: PairBatch = {
-    anchor: tokenizer.encode(batch.map((r) => r.anchor), { maxLength }),
-    positive: tokenizer.encode(batch.map((r) => r.positive), { maxLength }),
-    size: batch.length,
-  };
-  if (batch.length > 0 && batch[0].negative !== undefined) {
-    out.negative = tokenizer.encode(batch.map((r) => r.negative ?? ''), { maxLength });
-  }
-  return out;
-}
-
-/**
- * Training batches from a pairs file (anchor, positive and its first hard negative `negative` when present):
- * `textBatches` with those columns, repackaged. Kept for existing callers; new code should use `textBatches`.
- */
-export async function* pairBatches(opts: PairBatchOptions): AsyncGenerator<PairBatch> {
-  checkInt(opts.path, 'skipBatches', opts.skipBatches ?? 0, 0);
-  checkOrderOptions(opts);
-  opts.tokenizer.encodeOne('', opts.maxLength);
-  const columns = await pairColumns(opts.path);
-  for await (const b of textBatches({ ...opts, columns })) {
-    const { anchor, positive, negative } = b.columns;
-    yield negative ? { anchor, positive, negative, size: b.size } : { anchor, positive, size: b.size };
-  }
-}
-
-/** Batches one epoch yields: floor(rows / batchSize) with dropLast (default), ceil otherwise (plain batching). */
-export function batchesPerEpoch(rows: number, batchSize: number, dropLast = true): number {
-  return dropLast ? Math.floor(rows / batchSize) : Math.ceil(rows / batchSize);
 }

@@ -3,34 +3,17 @@
  * (FixedSizeList<Float32>[dim]), one record batch per write, bytes straight to disk so memory stays
  * at one batch. Written to a temp sibling and renamed into place by `commit()`; `abort()` removes it.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
-  AsyncByteQueue, Field, FixedSizeList, Float32, Int64, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, makeBuilder, makeData,
+  Field, FixedSizeList, Float32, Int64, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, makeBuilder, makeData,
 } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import type { IdKind } from './input.js';
 import { tempSibling } from '../util/fs.js';
+import { FileSink } from '../data/arrow-writer.js';
 import { userError } from '../util/errors.js';
-
-/** Writes every chunk to the file descriptor synchronously (Arrow's writer would otherwise queue bytes in memory). */
-class FileSink extends AsyncByteQueue {
-  constructor(private readonly fd: number) {
-    super();
-  }
-
-  override write(value: ArrayBufferView | ArrayBufferLike | ArrayLike<number> | Iterable<number> | string | null | undefined): void {
-    if (value == null) return;
-    const bytes = value instanceof Uint8Array ? value
-      : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-      : typeof value === 'string' ? Buffer.from(value, 'utf8')
-      : value instanceof ArrayBuffer ? new Uint8Array(value)
-      : Uint8Array.from(value as ArrayLike<number>);
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(this.fd, bytes, off, bytes.byteLength - off);
-  }
-}
 
 export function embeddingSchema(idKind: IdKind, dim: number, metadata: Record<string, string> = {}): Schema {
   const idType = idKind === 'string' ? new Utf8() : new Int64();

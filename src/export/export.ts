@@ -4,7 +4,7 @@
  * moved into place: the fp32 graph against the TensorFlow.js encoder, the int8 graph by its cosine
  * agreement with fp32.
  */
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { fromHfConfig, type BertConfig, type ModelConfig, type Pooling } from '../model/config.js';
@@ -13,6 +13,7 @@ import { SentenceEncoder } from '../model/encoder.js';
 import { paramsFromHf } from '../model/weights.js';
 import { userError } from '../util/errors.js';
 import { readPretrainedMeta } from '../model/pretrained.js';
+import { readJsonFile, asObject } from '../model/st-files.js';
 import { tempSibling } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset } from './bert-graph.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
@@ -65,22 +66,6 @@ const METADATA_FILES = [
   'sentence_bert_config.json', 'config_sentence_transformers.json', 'modules.json', '1_Pooling', '2_Normalize', 'README.md',
 ];
 
-async function readJsonFile(path: string, required: boolean): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!required && code === 'ENOENT') return undefined;
-    throw userError(path, undefined, code === 'ENOENT' ? 'file not found; is this a model folder written by `contrastive train`?' : `cannot read (${code ?? String(err)})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw userError(path, undefined, `not valid JSON: ${(err as Error).message}`);
-  }
-}
-
 /**
  * The folder's BERT config (config.json), with UserErrors for a missing folder or file: a cheap
  * check before slower work (the CLI calls it before picking a TensorFlow.js backend).
@@ -90,9 +75,8 @@ export async function readBertConfig(dir: string): Promise<BertConfig> {
   if (!info) throw userError(dir, undefined, 'model folder not found');
   if (!info.isDirectory()) throw userError(dir, undefined, 'not a folder (expected a model folder with config.json and model.safetensors)');
   const configPath = join(dir, 'config.json');
-  const hf = await readJsonFile(configPath, true);
-  if (typeof hf !== 'object' || hf === null || Array.isArray(hf)) throw userError(configPath, undefined, 'must be a JSON object');
-  return fromHfConfig(hf as Record<string, unknown>, configPath);
+  const hf = asObject(await readJsonFile(configPath, true, '; is this a model folder written by `contrastive train`?'), configPath);
+  return fromHfConfig(hf, configPath);
 }
 
 export interface ModelFolderContents {

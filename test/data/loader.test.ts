@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchesPerEpoch, pairBatches, recordBatches, type PairBatch, type PairBatchOptions } from '../../src/data/loader.js';
+import { countBatches, textBatches, textRecordBatches, type TextBatch, type TextBatchOptions } from '../../src/data/loader.js';
 import { prepare } from '../../src/data/prepare.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { UserError } from '../../src/util/errors.js';
@@ -23,17 +23,18 @@ async function fixture(withNegative = false): Promise<{ path: string; cleanup: (
   return { path, cleanup: t.cleanup };
 }
 
-async function all(opts: PairBatchOptions): Promise<PairBatch[]> {
-  const out: PairBatch[] = [];
-  for await (const b of pairBatches(opts)) out.push(b);
+async function all(opts: TextBatchOptions): Promise<TextBatch[]> {
+  const out: TextBatch[] = [];
+  for await (const b of textBatches(opts)) out.push(b);
   return out;
 }
 
-async function anchors(opts: Omit<PairBatchOptions, 'tokenizer' | 'maxLength'>): Promise<string[][]> {
+async function texts(opts: Omit<TextBatchOptions, 'tokenizer' | 'maxLength'>, role = 'anchor'): Promise<string[][]> {
   const out: string[][] = [];
-  for await (const b of recordBatches(opts)) out.push(b.map((r) => r.anchor));
+  for await (const b of textRecordBatches(opts)) out.push(b.columns[role]);
   return out;
 }
+const anchors = (opts: Omit<TextBatchOptions, 'tokenizer' | 'maxLength'>) => texts(opts);
 
 const base = { batchSize: 8, maxLength: 16, seed: 7, epoch: 0, shuffleBuffer: 20 };
 
@@ -74,10 +75,10 @@ test('loader: dropLast (default true) drops the short final batch; false keeps i
     const tokenizer = await tokP;
     const dropped = await all({ path: f.path, tokenizer, ...base });
     assert.deepEqual(dropped.map((b) => b.size), [8, 8, 8, 8, 8, 8]);
-    assert.equal(dropped.length, batchesPerEpoch(N, 8));
+    assert.equal(dropped.length, await countBatches({ path: f.path, ...base }));
     const kept = await all({ path: f.path, tokenizer, ...base, dropLast: false });
     assert.deepEqual(kept.map((b) => b.size), [8, 8, 8, 8, 8, 8, 2]);
-    assert.equal(kept.length, batchesPerEpoch(N, 8, false));
+    assert.equal(kept.length, await countBatches({ path: f.path, ...base, dropLast: false }));
     assert.deepEqual(kept.slice(0, 6), dropped);
     const seen = (await anchors({ path: f.path, ...base, dropLast: false })).flat().map((s) => Number(s.split(' ')[1]));
     assert.deepEqual([...seen].sort((x, y) => x - y), Array.from({ length: N }, (_, i) => i));
@@ -90,15 +91,15 @@ test('loader: token batches line up with the text batches; negatives are tokeniz
   const f = await fixture(true);
   try {
     const tokenizer = await tokP;
-    const texts: string[][] = [];
-    for await (const b of recordBatches({ path: f.path, ...base })) texts.push(b.map((r) => r.positive));
+    const positives = await texts({ path: f.path, ...base }, 'positive');
     const batches = await all({ path: f.path, tokenizer, ...base });
-    assert.equal(batches.length, texts.length);
+    assert.equal(batches.length, positives.length);
     batches.forEach((b, i) => {
-      assert.deepEqual(b.positive, tokenizer.encode(texts[i], { maxLength: 16 }));
-      assert.equal(b.anchor.batchSize, 8);
-      assert.ok(b.anchor.seqLen <= 16 && b.positive.seqLen <= 16);
-      assert.ok(b.negative && b.negative.batchSize === 8);
+      const { anchor, positive, negative } = b.columns;
+      assert.deepEqual(positive, tokenizer.encode(positives[i], { maxLength: 16 }));
+      assert.equal(anchor.batchSize, 8);
+      assert.ok(anchor.seqLen <= 16 && positive.seqLen <= 16);
+      assert.ok(negative && negative.batchSize === 8);
     });
   } finally {
     await f.cleanup();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { Int64, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
-import { countBatches, pairBatches, textBatches, textRecordBatches, type BatchOrderOptions, type RawTextBatch, type TextBatch, type TextBatchOptions } from '../../src/data/loader.js';
+import { countBatches, textBatches, textRecordBatches, type BatchOrderOptions, type RawTextBatch, type TextBatch, type TextBatchOptions } from '../../src/data/loader.js';
 import { prepare } from '../../src/data/prepare.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { UserError } from '../../src/util/errors.js';
@@ -239,20 +239,6 @@ test('textBatches: bad options and columns are one-line UserErrors naming the fi
     await rejects({ batchSize: 0 }, /batchSize: must be an integer >= 1/);
     await rejects({ skipBatches: 1.5 }, /skipBatches/);
     await rejects({ maxLength: 2 }, /maxLength/);
-  } finally {
-    await t.cleanup();
-  }
-});
-
-test('pairBatches (kept for existing callers) equals textBatches over anchor, positive, negative', async () => {
-  const t = await tempDir();
-  try {
-    const tokenizer = await tokP;
-    const path = await triplets(t);
-    const pairs = [];
-    for await (const b of pairBatches({ path, tokenizer, ...base })) pairs.push(b);
-    const text = await all({ path, tokenizer, ...base, columns: { anchor: 'anchor', positive: 'positive', negative: 'negative' } });
-    assert.deepEqual(pairs, text.map((b) => ({ ...b.columns, size: b.size })));
   } finally {
     await t.cleanup();
   }
