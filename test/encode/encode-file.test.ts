@@ -25,7 +25,8 @@ import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { useBackend } from '../helpers/backend.js';
 
-const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'encode-cli-entry.js');
+/** The real binary (dist/src/cli/main.js). */
+const ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const TOKENIZER = 'test/fixtures/hf-bert/tokenizer.json';
 const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'quick', 'brown', 'fox', 'protein', 'folding', 'structure', 'learning', 'Sentence', 'embeddings', 'dog', '✓'];
 const H = 24;

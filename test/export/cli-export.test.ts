@@ -7,7 +7,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tinyModelFolder } from './helpers.js';
 
-const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'export-cli-entry.js');
+/** The real binary (dist/src/cli/main.js). */
+const ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
 interface Run {
   code: number | null;
