@@ -30,12 +30,23 @@ export type { PairRecord, DataKind, LabelledRecord } from './data/records.js';
 // model
 export { SentenceEncoder, toInputs } from './model/encoder.js';
 export { bertForward, gelu, type EncoderInputs } from './model/bert.js';
-export { pool, l2Normalize } from './model/pooling.js';
-export { validateModelConfig, toHfConfig, fromHfConfig, type ModelConfig, type BertConfig, type Pooling } from './model/config.js';
-export { saveModelFolder, loadModelFolder, type ModelFolderInfo } from './model/folder.js';
-export { loadPretrained, loadPretrainedFromRecipe } from './model/pretrained.js';
-export { modelCard, type ModelCardInfo } from './model/model-card.js';
-export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, type NamedTensor } from './model/safetensors.js';
+export { pool } from './model/pooling.js';
+export {
+  validateModelConfig, validateModelFrom, toHfConfig, fromHfConfig,
+  type ModelConfig, type BertConfig, type Pooling, type EncoderOverrides,
+} from './model/config.js';
+
+// model folders (sentence-transformers / Hugging Face layout)
+export { readModelFolder, loadEncoder, openWeights, type ModelFolder } from './folder/read.js';
+export { writeModelFolder, encoderWeights, type ModelFolderContents, type WeightSource } from './folder/write.js';
+export { modelCard, type ModelCardInfo } from './folder/model-card.js';
+export {
+  readSafetensors, writeSafetensors, writeSafetensorsStream, openSafetensors, encodeSafetensors, decodeSafetensors,
+  type NamedTensor, type TensorSpec, type SafetensorsFile,
+} from './folder/safetensors.js';
+
+// similarity
+export { l2Normalize, pairwiseCosine, cosineMatrix, pairwiseAngle, cosineRows } from './math/similarity.js';
 
 // losses
 export { infoNCE, type InfoNCEOptions } from './losses/infonce.js';

@@ -44,10 +44,6 @@ function isOurs(kernelName: string): boolean {
   return k != null && ours.has(k.kernelFunc);
 }
 
-/** Kernels this module registered on wasm (new ones and overrides). */
-export const WASM_OVERRIDDEN_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul', 'GatherV2', 'Identity', 'Cast'];
-export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum'];
-
 export function registerWasmOverrides(): void {
   const transposeConfig = tf.getKernel('Transpose', 'wasm');
   if (transposeConfig == null) throw new Error('wasm backend kernels are not registered (Transpose missing)');

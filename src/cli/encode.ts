@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { encodeFile } from '../encode/encode-file.js';
 import { ENGINES, type EngineName } from '../encode/engines.js';
 import { inputKind } from '../encode/input.js';
-import { readPretrainedMeta } from '../model/pretrained.js';
+import { readModelFolder } from '../folder/read.js';
 import { withBackend, setupBackend, type BackendArgs } from './common.js';
 
 interface EncodeArgs extends BackendArgs {
@@ -43,7 +43,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .example('$0 encode --model m --input docs.arrow --column positive --engine tfjs --backend wasm -o docs-emb.arrow', 'embed another column with TensorFlow.js') as never,
   handler: async (argv) => {
     inputKind(argv.input); // unknown extension: one line before anything loads
-    await readPretrainedMeta(argv.model); // bad folder: one line before a backend is chosen
+    await readModelFolder(argv.model); // bad folder: one line before a backend is chosen
     const engine = argv.engine ?? (existsSync(join(argv.model, 'onnx', 'model.onnx')) ? 'onnx' : 'tfjs');
     if (engine === 'tfjs') await setupBackend(argv.backend);
     const tty = Boolean(process.stderr.isTTY);

@@ -3,7 +3,7 @@
  * (a labelled Arrow file or an STS CSV/TSV), for a model folder.
  */
 import type { CommandModule } from 'yargs';
-import { loadModelFolder } from '../model/folder.js';
+import { loadEncoder, readModelFolder } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { evaluateFile, checkEvalFile } from '../eval/evaluate.js';
 import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
@@ -46,16 +46,17 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   handler: async (argv) => {
     const mode = await checkEvalFile(argv.data); // validate the data file before loading the model
     await setupBackend(argv.backend);
-    const { encoder, info, tokenizerPath } = await loadModelFolder(argv.model);
+    const folder = await readModelFolder(argv.model);
+    const encoder = await loadEncoder(folder);
     try {
-      const tokenizer = await TextTokenizer.load(tokenizerPath);
-      const saved = savedPrompts(info.prompts);
+      const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
+      const saved = savedPrompts(folder.prompts);
       const prompts = { query: argv['query-prompt'] ?? saved.query, document: argv['document-prompt'] ?? saved.document };
       const metrics = await evaluateFile({
         encoder,
         tokenizer,
         path: argv.data,
-        maxLength: argv['max-length'] ?? info.maxLength,
+        maxLength: argv['max-length'] ?? folder.maxLength,
         batchSize: argv['batch-size'],
         prompts,
       });

@@ -1,7 +1,8 @@
 /** `contrastive export`: a model folder -> onnx/model.onnx (fp32) + onnx/model_quantized.onnx (int8). */
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { exportOnnx, readBertConfig, type ExportResult } from '../export/export.js';
+import { exportOnnx, type ExportResult } from '../export/export.js';
+import { readModelFolder } from '../folder/read.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, validateOpset } from '../export/bert-graph.js';
 import { readSampleTexts } from '../export/texts.js';
 import { withBackend, setupBackend, type BackendArgs } from './common.js';
@@ -82,7 +83,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   handler: async (argv) => {
     // cheap checks first, so a mistake is one line (before the backend line)
     validateOpset(argv.opset, '--opset');
-    await readBertConfig(argv.model);
+    await readModelFolder(argv.model, { requireTokenizer: false });
     const sample = argv.sample ?? (existsSync(DEFAULT_SAMPLE) ? DEFAULT_SAMPLE : undefined);
     const texts = sample ? await readSampleTexts(sample, 64) : undefined;
     if (argv.verify) await setupBackend(argv.backend);

@@ -1,13 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { AsyncByteQueue, Field, Float32, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, makeBuilder, makeData } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
-import type { PairRecord } from './records.js';
-
-/** The schema of prepared files: non-null Utf8 `anchor`, `positive` and, when present, `negative`. */
-export function pairSchema(hasNegative: boolean): Schema {
-  const names = hasNegative ? ['anchor', 'positive', 'negative'] : ['anchor', 'positive'];
-  return new Schema(names.map((n) => new Field(n, new Utf8(), false)));
-}
 
 /**
  * Byte sink for the Arrow writer that writes every chunk straight to a file descriptor, synchronously.
@@ -92,38 +85,5 @@ export class TableFileWriter {
     if (!this.open) return;
     this.open = false;
     closeSync(this.fd);
-  }
-}
-
-/** A TableFileWriter for PairRecords (anchor, positive[, negative]). */
-export class PairFileWriter {
-  private readonly table: TableFileWriter;
-
-  constructor(readonly path: string, readonly hasNegative: boolean) {
-    this.table = new TableFileWriter(path, pairSchema(hasNegative).fields.map((f) => ({ name: f.name, type: 'utf8' })));
-  }
-
-  get schema(): Schema {
-    return this.table.schema;
-  }
-
-  get rows(): number {
-    return this.table.rows;
-  }
-
-  get batches(): number {
-    return this.table.batches;
-  }
-
-  write(records: PairRecord[]): void {
-    this.table.write(records.map((r) => (this.hasNegative ? [r.anchor, r.positive, r.negative ?? ''] : [r.anchor, r.positive])));
-  }
-
-  close(): void {
-    this.table.close();
-  }
-
-  abort(): void {
-    this.table.abort();
   }
 }

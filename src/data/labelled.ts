@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { formatOf } from './formats.js';
 import { userError } from '../util/errors.js';
 import { readColumnBatches } from './arrow-reader.js';
 import { parseDelimited } from './csv.js';
@@ -13,11 +13,10 @@ export interface LabelledPairs {
   scores: number[];
 }
 
-const ARROW_EXTENSIONS = ['.arrow', '.feather', '.ipc', '.arrows'];
 
 /** Arrow IPC by extension or by its first bytes ("ARROW1" file magic, or the 0xFFFFFFFF stream continuation). */
 async function isArrow(path: string): Promise<boolean> {
-  if (ARROW_EXTENSIONS.includes(extname(path).toLowerCase())) return true;
+  if (formatOf(path) === 'arrow') return true;
   let fh;
   try {
     fh = await open(path, 'r');
@@ -48,9 +47,9 @@ const HEADERS = [['sentence1', 'sentence2', 'score'], ['text1', 'text2', 'score'
 
 /** `.tsv`/`.tab` → tab, `.csv` → comma; otherwise a tab if the first line has tabs but no commas. */
 async function sniffDelimiter(path: string): Promise<string> {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.tsv' || ext === '.tab') return '\t';
-  if (ext === '.csv') return ',';
+  const format = formatOf(path);
+  if (format === 'tsv') return '\t';
+  if (format === 'csv') return ',';
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.alloc(4096);

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { extensionsOf, formatOf } from './formats.js';
 import { userError } from '../util/errors.js';
 import { TableFileWriter } from './arrow-writer.js';
 import { parseDelimited } from './csv.js';
@@ -46,7 +47,6 @@ export interface PrepareResult {
   kind: DataKind;
 }
 
-const EXTENSIONS: Record<string, InputFormat> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv', '.tsv': 'tsv', '.tab': 'tsv' };
 
 /** Input format from `--format` or from the file extension; UserError listing the valid values otherwise. */
 export function detectFormat(input: string, format?: string): InputFormat {
@@ -55,9 +55,9 @@ export function detectFormat(input: string, format?: string): InputFormat {
     throw userError(input, 'format', `unknown format ${JSON.stringify(format)}; expected one of ${INPUT_FORMATS.join(', ')}`);
   }
   const ext = extname(input).toLowerCase();
-  const found = EXTENSIONS[ext];
-  if (!found) {
-    throw userError(input, undefined, `cannot tell the format from the extension ${JSON.stringify(ext || '(none)')}; use ${Object.keys(EXTENSIONS).join(', ')} or pass --format ${INPUT_FORMATS.join('|')}`);
+  const found = formatOf(input);
+  if (found === undefined || found === 'arrow') {
+    throw userError(input, undefined, `cannot tell the format from the extension ${JSON.stringify(ext || '(none)')}; use ${extensionsOf(INPUT_FORMATS).join(', ')} or pass --format ${INPUT_FORMATS.join('|')}`);
   }
   return found;
 }

@@ -9,10 +9,6 @@ export interface PairRecord {
   negative?: string;
 }
 
-/** Column names in prepared Arrow files, in file order. */
-export const PAIR_COLUMNS = ['anchor', 'positive', 'negative'] as const;
-export type PairColumn = (typeof PAIR_COLUMNS)[number];
-
 /**
  * The two kinds of prepared Arrow file:
  * - `pairs`: Utf8 `anchor`, `positive` and any number of hard negatives `negative`, `negative_2`, `negative_3`, …;
@@ -20,9 +16,6 @@ export type PairColumn = (typeof PAIR_COLUMNS)[number];
  */
 export type DataKind = 'pairs' | 'labelled';
 export const DATA_KINDS: readonly DataKind[] = ['pairs', 'labelled'];
-
-/** Column names of a `labelled` file. */
-export const LABELLED_COLUMNS = ['text1', 'text2', 'score'] as const;
 
 /** A row of a `labelled` file. */
 export interface LabelledRecord {

@@ -87,17 +87,7 @@ export class TextTokenizer {
   }
 
   encode(texts: string[], opts: { maxLength: number }): TokenBatch {
-    const rows = texts.map((t) => this.encodeOne(t, opts.maxLength));
-    const batchSize = rows.length;
-    const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
-    const inputIds = new Int32Array(batchSize * seqLen).fill(this.padId);
-    const attentionMask = new Int32Array(batchSize * seqLen);
-    const tokenTypeIds = new Int32Array(batchSize * seqLen);
-    rows.forEach((ids, b) => {
-      inputIds.set(ids, b * seqLen);
-      attentionMask.fill(1, b * seqLen, b * seqLen + ids.length);
-    });
-    return { inputIds, attentionMask, tokenTypeIds, batchSize, seqLen };
+    return padRows(texts.map((t) => this.encodeOne(t, opts.maxLength)), this.padId);
   }
 
   /** Token strings of a text (no specials); for inspection and tests. */
@@ -116,6 +106,19 @@ export class TextTokenizer {
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
     return ids.length === 0 ? '' : this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
+}
+
+/** Right-pad rows of token ids to the longest row: mask 1 on real tokens (specials included), token types 0. */
+export function padRows(rows: number[][], padId: number): TokenBatch {
+  const batchSize = rows.length;
+  const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
+  const inputIds = new Int32Array(batchSize * seqLen).fill(padId); // [B, S]
+  const attentionMask = new Int32Array(batchSize * seqLen); // [B, S]
+  rows.forEach((ids, b) => {
+    inputIds.set(ids, b * seqLen);
+    attentionMask.fill(1, b * seqLen, b * seqLen + ids.length);
+  });
+  return { inputIds, attentionMask, tokenTypeIds: new Int32Array(batchSize * seqLen), batchSize, seqLen };
 }
 
 function findSub(hay: number[], needle: number[]): number {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { maxSequenceLength } from '../model/config.js';
-import { readPretrainedMeta } from '../model/pretrained.js';
+import { readModelFolder } from '../folder/read.js';
 import { userError } from '../util/errors.js';
 import { countInputRows, inputKind, readTextChunks, type IdKind } from './input.js';
 import { EmbeddingFileWriter } from './output.js';
@@ -70,20 +70,20 @@ export async function encodeFile(opts: EncodeFileOptions): Promise<EncodeFileRes
   }
 
   const total = await countInputRows(opts.input); // also validates the file before the model loads
-  const meta = await readPretrainedMeta(opts.model);
-  const limit = maxSequenceLength(meta.config);
-  const maxLength = opts.maxLength ?? meta.info.maxLength;
+  const folder = await readModelFolder(opts.model);
+  const limit = maxSequenceLength(folder.config);
+  const maxLength = opts.maxLength ?? folder.maxLength;
   if (!Number.isInteger(maxLength) || maxLength > limit) {
     throw userError('--max-length', undefined, `must be an integer of at most ${limit} (the model's positions), got ${maxLength}`);
   }
   let prefix = '';
   if (opts.prompt !== undefined) prefix = opts.prompt;
   else if (opts.promptName !== undefined) {
-    const names = Object.keys(meta.info.prompts);
-    if (!(opts.promptName in meta.info.prompts)) {
+    const names = Object.keys(folder.prompts);
+    if (!(opts.promptName in folder.prompts)) {
       throw userError(join(opts.model, 'config_sentence_transformers.json'), 'prompts', `no prompt named ${JSON.stringify(opts.promptName)}; the model has: ${names.length ? names.map((n) => JSON.stringify(n)).join(', ') : '(none)'}`);
     }
-    prefix = meta.info.prompts[opts.promptName];
+    prefix = folder.prompts[opts.promptName];
   }
 
   const onnxPath = join(opts.model, 'onnx', 'model.onnx');
@@ -91,9 +91,9 @@ export async function encodeFile(opts: EncodeFileOptions): Promise<EncodeFileRes
   if (engineName === 'onnx' && !existsSync(onnxPath)) {
     throw userError(onnxPath, undefined, 'not found; write it with `contrastive export --model <folder>` or use --engine tfjs');
   }
-  const tokenizer = await TextTokenizer.load(meta.tokenizerPath);
+  const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
   tokenizer.encodeOne('', maxLength); // maxLength too small for the special tokens: one clear error now
-  const engine: EmbedEngine = engineName === 'onnx' ? await createOnnxEngine(meta, onnxPath, { threads: opts.threads }) : await createTfjsEngine(meta);
+  const engine: EmbedEngine = engineName === 'onnx' ? await createOnnxEngine(folder, onnxPath, { threads: opts.threads }) : await createTfjsEngine(folder);
 
   let writer: EmbeddingFileWriter | undefined;
   let idKind: IdKind = 'index';
@@ -102,8 +102,8 @@ export async function encodeFile(opts: EncodeFileOptions): Promise<EncodeFileRes
     const dim = engine.dim;
     const chunks = readTextChunks({ path: opts.input, column, chunkRows: batchSize * WINDOW_BATCHES, onIdKind: (k) => (idKind = k) });
     const metadata = {
-      'contrastive.model': opts.model, 'contrastive.engine': engineName, 'contrastive.pooling': meta.config.pooling,
-      'contrastive.normalize': String(meta.config.normalize), 'contrastive.max_length': String(maxLength), 'contrastive.column': column,
+      'contrastive.model': opts.model, 'contrastive.engine': engineName, 'contrastive.pooling': folder.config.pooling,
+      'contrastive.normalize': String(folder.config.normalize), 'contrastive.max_length': String(maxLength), 'contrastive.column': column,
       ...(prefix ? { 'contrastive.prompt': prefix } : {}),
     };
     const open = async (): Promise<EmbeddingFileWriter> => {

@@ -4,11 +4,11 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { TokenBatch } from '../data/tokenizer.js';
 import type { Pooling } from '../model/config.js';
 import { toInputs, disposeInputs } from '../model/encoder.js';
-import { loadWeights, type PretrainedMeta } from '../model/pretrained.js';
+import { loadEncoder, type ModelFolder } from '../folder/read.js';
+import { batchFeeds, createSession, ONNX_INPUTS, unknownInputs, type OrtSession } from '../onnx/session.js';
 import { userError } from '../util/errors.js';
 
 export const ENGINES = ['onnx', 'tfjs'] as const;
@@ -55,41 +55,26 @@ export function poolHidden(hidden: Float32Array, mask: Int32Array, B: number, S:
 }
 
 /** onnxruntime-node on `modelPath`: reads `sentence_embedding` when the graph has it (our exporter), else pools `last_hidden_state`. */
-export async function createOnnxEngine(meta: PretrainedMeta, modelPath: string, opts: { threads?: number } = {}): Promise<EmbedEngine> {
-  const ort = await import('onnxruntime-node');
-  let session: InferenceSession;
+export async function createOnnxEngine(folder: ModelFolder, modelPath: string, opts: { threads?: number } = {}): Promise<EmbedEngine> {
+  let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(modelPath, {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? availableParallelism(),
-      logSeverityLevel: 3,
-    });
+    session = await createSession(modelPath, { threads: opts.threads ?? availableParallelism() });
   } catch (e) {
     throw userError(modelPath, undefined, `onnxruntime cannot load the model (${(e as Error).message}); re-export it with \`contrastive export\` or use --engine tfjs`);
   }
-  const { pooling, normalize, hiddenSize } = meta.config;
+  const { pooling, normalize, hiddenSize } = folder.config;
   const hasSentence = session.outputNames.includes('sentence_embedding');
   const hiddenName = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
   if (!session.inputNames.includes('input_ids')) {
     throw userError(modelPath, 'inputs', `the graph has no input_ids input (inputs: ${session.inputNames.join(', ')})`);
   }
+  const unknown = unknownInputs(session);
+  if (unknown.length) throw userError(modelPath, 'inputs', `unknown graph input ${JSON.stringify(unknown[0])}; supported: ${ONNX_INPUTS.join(', ')}`);
   return {
     name: 'onnx',
     dim: hiddenSize,
     async embed(batch) {
-      const dims = [batch.batchSize, batch.seqLen];
-      const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
-      const all: Record<string, () => OrtTensor> = {
-        input_ids: () => i64(batch.inputIds),
-        attention_mask: () => i64(batch.attentionMask),
-        token_type_ids: () => i64(batch.tokenTypeIds),
-      };
-      const feeds: Record<string, OrtTensor> = {};
-      for (const name of session.inputNames) {
-        if (!all[name]) throw userError(modelPath, 'inputs', `unknown graph input ${JSON.stringify(name)}; supported: input_ids, attention_mask, token_type_ids`);
-        feeds[name] = all[name]();
-      }
-      const out = await session.run(feeds, [hasSentence ? 'sentence_embedding' : hiddenName]);
+      const out = await session.run(batchFeeds(session, batch), [hasSentence ? 'sentence_embedding' : hiddenName]);
       if (hasSentence) return Float32Array.from(out.sentence_embedding.data as Float32Array);
       const hidden = out[hiddenName];
       if (hidden.dims.length !== 3 || hidden.dims[2] !== hiddenSize) {
@@ -104,11 +89,11 @@ export async function createOnnxEngine(meta: PretrainedMeta, modelPath: string, 
 }
 
 /** The TensorFlow.js encoder on the current backend (set it up first). */
-export async function createTfjsEngine(meta: PretrainedMeta): Promise<EmbedEngine> {
-  const encoder = await loadWeights(meta);
+export async function createTfjsEngine(folder: ModelFolder): Promise<EmbedEngine> {
+  const encoder = await loadEncoder(folder);
   return {
     name: 'tfjs',
-    dim: meta.config.hiddenSize,
+    dim: folder.config.hiddenSize,
     async embed(batch) {
       const inputs = toInputs(batch);
       try {

@@ -5,13 +5,13 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { extensionsOf, formatOf } from '../data/formats.js';
 import { RecordBatchReader, Type, type DataType, type Dictionary, type RecordBatch, type Schema } from 'apache-arrow';
 import { readJsonl, jsonlText } from '../data/jsonl.js';
 import { UserError, userError } from '../util/errors.js';
 
 export const INPUT_KINDS = ['arrow', 'jsonl'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
-const EXTENSIONS: Record<string, InputKind> = { '.arrow': 'arrow', '.feather': 'arrow', '.ipc': 'arrow', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
 
 /** 'int': ids are integers (written as Int64); 'string': Utf8; 'index': no id in the input, the row index. */
 export type IdKind = 'int' | 'string' | 'index';
@@ -23,8 +23,8 @@ export interface TextChunk {
 }
 
 export function inputKind(path: string): InputKind {
-  const kind = EXTENSIONS[extname(path).toLowerCase()];
-  if (!kind) throw userError(path, undefined, `unknown input type ${JSON.stringify(extname(path) || '(no extension)')}; supported: ${Object.keys(EXTENSIONS).join(', ')} (Arrow IPC or JSON lines)`);
+  const kind = formatOf(path);
+  if (kind !== 'arrow' && kind !== 'jsonl') throw userError(path, undefined, `unknown input type ${JSON.stringify(extname(path) || '(no extension)')}; supported: ${extensionsOf(INPUT_KINDS).join(', ')} (Arrow IPC or JSON lines)`);
   return kind;
 }
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { SentenceEncoder } from '../model/encoder.js';
 import { toInputs, disposeInputs } from '../model/encoder.js';
 import type { TextTokenizer } from '../data/tokenizer.js';
+import { cosineMatrix } from '../math/similarity.js';
 
 export interface EmbedOptions {
   batchSize?: number;
@@ -35,9 +36,8 @@ export function embedTexts(encoder: SentenceEncoder, tokenizer: TextTokenizer, t
 /** Cosine similarity of every query row with every doc row: [Q, D] row-major. */
 export function cosineScores(queries: Float32Array, docs: Float32Array, dim: number): Float32Array {
   return tf.tidy(() => {
-    const q = tf.tensor2d(queries, [queries.length / dim, dim]);
-    const d = tf.tensor2d(docs, [docs.length / dim, dim]);
-    const unit = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12));
-    return tf.matMul(unit(q), unit(d), false, true).dataSync() as Float32Array;
+    const q = tf.tensor2d(queries, [queries.length / dim, dim]); // [Q, H]
+    const d = tf.tensor2d(docs, [docs.length / dim, dim]); // [D, H]
+    return cosineMatrix(q, d).dataSync() as Float32Array; // [Q, D]
   });
 }

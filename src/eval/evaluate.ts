@@ -10,9 +10,11 @@ import type { SentenceEncoder } from '../model/encoder.js';
 import type { TextTokenizer } from '../data/tokenizer.js';
 import { readPairBatches, readSchema } from '../data/arrow-reader.js';
 import { readLabelledPairs } from '../data/labelled.js';
+import { formatOf } from '../data/formats.js';
 import { pearson, spearman } from './correlation.js';
 import { retrievalMetrics, type RetrievalMetrics } from './retrieval-metrics.js';
 import { embedTexts, cosineScores } from './embed.js';
+import { cosineRows } from '../math/similarity.js';
 import { userError } from '../util/errors.js';
 
 export interface RetrievalSet {
@@ -88,26 +90,14 @@ export async function evaluateSts(opts: EvaluateOptions): Promise<StsMetrics> {
   const embed = (texts: string[]) => embedTexts(opts.encoder, opts.tokenizer, add(texts), { maxLength: opts.maxLength, batchSize: opts.batchSize });
   const a = embed(text1);
   const b = embed(text2);
-  const cos = new Float64Array(scores.length);
-  for (let i = 0; i < scores.length; i++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let k = 0; k < H; k++) {
-      const x = a[i * H + k];
-      const y = b[i * H + k];
-      dot += x * y;
-      na += x * x;
-      nb += y * y;
-    }
-    cos[i] = dot / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-12);
-  }
+  const cos = cosineRows(a, b, H);
   return { spearman: spearman(cos, scores), pearson: pearson(cos, scores), pairs: scores.length };
 }
 
 /** What `evaluateFile` will do with `path`: STS for CSV/TSV and labelled Arrow files, retrieval for pairs. */
 export async function checkEvalFile(path: string): Promise<'retrieval' | 'sts'> {
-  if (/\.(csv|tsv|tab)$/i.test(path)) return 'sts';
+  const format = formatOf(path);
+  if (format === 'csv' || format === 'tsv') return 'sts';
   const schema = await readSchema(path);
   return schema.kind === 'labelled' ? 'sts' : 'retrieval';
 }

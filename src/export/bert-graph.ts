@@ -1,6 +1,6 @@
 /**
  * Hugging Face `BertModel` + sentence-transformers Pooling/Normalize as an ONNX graph, built from
- * the HF tensors of `model.safetensors` (PyTorch layout: Linear weights [out, in]). Initializers keep
+ * the encoder's params (as folder/read.ts loads them from `model.safetensors`). Initializers keep
  * the HF names; Linear weights are stored transposed for MatMul, as `<name>_T` ([in, out]).
  *
  * Inputs (int64, as HF/optimum export them): input_ids, attention_mask, token_type_ids, all
@@ -27,11 +27,10 @@
  * the measured cosine so a bad case shows.
  */
 import type { ModelConfig } from '../model/config.js';
-import type { NamedTensor } from '../model/safetensors.js';
-import { isDenseWeight, paramSpecs } from '../model/params.js';
+import { paramSpecs } from '../model/params.js';
 import { userError } from '../util/errors.js';
 import { GraphBuilder, DT, type ModelProto } from './onnx-graph.js';
-import { quantizePerColumn, quantizePerRow, transpose2d } from './quantize.js';
+import { quantizePerColumn, quantizePerRow } from './quantize.js';
 
 export const MIN_OPSET = 14;
 export const MAX_OPSET = 17;
@@ -47,15 +46,16 @@ export const MASK_MIN = -3.4028234663852886e38;
 export interface BertGraphOptions {
   /** BERT sizes plus the sentence-embedding head (pooling, normalize). */
   config: ModelConfig;
-  /** HF BertModel tensors by name (an optional `bert.` prefix is accepted), PyTorch layout. */
-  tensors: Record<string, NamedTensor>;
+  /** The encoder's params by name (folder/read.ts reads them from any supported folder); dense weights [in, out]. */
+  weights: ParamData;
   /** 14–17; default 17. */
   opset?: number;
   /** int8 weights (see the file comment); default false. */
   quantize?: boolean;
-  /** Names the weights file in error messages. */
-  where?: string;
 }
+
+/** Param values by our (HF BertModel) name, in the encoder's layout: dense weights [in, out]. */
+export type ParamData = Record<string, { data: Float32Array; shape: number[] }>;
 
 export function validateOpset(opset: number, where = 'opset'): number {
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
@@ -64,22 +64,17 @@ export function validateOpset(opset: number, where = 'opset'): number {
   return opset;
 }
 
-/** Look up and shape-check the HF tensors the graph needs; Linear weights come back as [in, out]. */
-function weightReader(c: ModelConfig, tensors: Record<string, NamedTensor>, where: string): (name: string) => { data: Float32Array; shape: number[] } {
+/** Look up and shape-check the params the graph needs. */
+function weightReader(c: ModelConfig, weights: ParamData): (name: string) => { data: Float32Array; shape: number[] } {
   const specs = new Map(paramSpecs(c).map((s) => [s.name, s]));
   return (name) => {
     const spec = specs.get(name);
-    if (!spec) throw new Error(`no parameter spec for ${name}`);
-    const t = tensors[name] ?? tensors[`bert.${name}`];
-    if (!t) throw userError(where, name, 'tensor missing from the checkpoint');
-    const dense = isDenseWeight(name);
-    const hfShape = dense ? [...spec.shape].reverse() : spec.shape; // PyTorch Linear: [out, in]
-    if (t.shape.length !== hfShape.length || t.shape.some((d, i) => d !== hfShape[i])) {
-      throw userError(where, name, `shape [${t.shape}] does not match the config's [${hfShape}]`);
+    const w = weights[name];
+    if (!spec || !w) throw new Error(`no parameter ${name} for this config`);
+    if (w.shape.length !== spec.shape.length || w.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new Error(`parameter ${name} has shape [${w.shape}], the config needs [${spec.shape}]`);
     }
-    if (!(t.data instanceof Float32Array)) throw userError(where, name, `expected a float tensor, got ${t.dtype}`);
-    if (!dense) return { data: t.data, shape: spec.shape };
-    return { data: transpose2d(t.data, hfShape[0], hfShape[1]), shape: spec.shape }; // [in, out]
+    return w;
   };
 }
 
@@ -88,7 +83,7 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
   const c = opts.config;
   const opset = validateOpset(opts.opset ?? DEFAULT_OPSET);
   const quantize = opts.quantize ?? false;
-  const weight = weightReader(c, opts.tensors, opts.where ?? 'model.safetensors');
+  const weight = weightReader(c, opts.weights);
   const g = new GraphBuilder();
   const H = c.hiddenSize;
   const nh = c.numHeads;

@@ -3,10 +3,10 @@
  * through the folder's tokenizer, else seeded random ids), fp32-vs-int8 cosine agreement, and the
  * max abs difference against the TensorFlow.js encoder (the reference the toolkit trains).
  */
-import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
-import type { TokenBatch } from '../data/tokenizer.js';
-import { TextTokenizer } from '../data/tokenizer.js';
+import { TextTokenizer, padRows, type TokenBatch } from '../data/tokenizer.js';
+import { batchFeeds, type OrtSession } from '../onnx/session.js';
+import { cosineRows } from '../math/similarity.js';
 import type { SentenceEncoder } from '../model/encoder.js';
 import { bertForward } from '../model/bert.js';
 import { toInputs, disposeInputs } from '../model/encoder.js';
@@ -19,40 +19,13 @@ export interface OnnxOutputs {
   sentenceEmbedding: Float32Array;
 }
 
-export async function createSession(model: Uint8Array | string, opts: { threads?: number } = {}): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 3 };
-  if (opts.threads) options.intraOpNumThreads = opts.threads;
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
-}
-
-/** Feed a token batch (as int64, HF's dtype) to the inputs the session declares. */
-export async function runBatch(session: ort.InferenceSession, batch: TokenBatch): Promise<OnnxOutputs> {
-  const dims = [batch.batchSize, batch.seqLen];
-  const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
-  const all: Record<string, ort.Tensor> = {
-    input_ids: i64(batch.inputIds),
-    attention_mask: i64(batch.attentionMask),
-    token_type_ids: i64(batch.tokenTypeIds),
-  };
-  const feeds = Object.fromEntries(session.inputNames.map((n) => [n, all[n]]));
-  const out = await session.run(feeds);
+/** Run a token batch through the session: both outputs of our exporter's graph. */
+export async function runBatch(session: OrtSession, batch: TokenBatch): Promise<OnnxOutputs> {
+  const out = await session.run(batchFeeds(session, batch));
   return {
     lastHiddenState: out.last_hidden_state.data as Float32Array,
     sentenceEmbedding: out.sentence_embedding.data as Float32Array,
   };
-}
-
-/** Row-pad token id rows into a TokenBatch (mask 1 on real tokens, token types 0). */
-export function padRows(rows: number[][], padId: number): TokenBatch {
-  const batchSize = rows.length;
-  const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
-  const inputIds = new Int32Array(batchSize * seqLen).fill(padId);
-  const attentionMask = new Int32Array(batchSize * seqLen);
-  rows.forEach((r, b) => {
-    inputIds.set(r, b * seqLen);
-    attentionMask.fill(1, b * seqLen, b * seqLen + r.length);
-  });
-  return { inputIds, attentionMask, tokenTypeIds: new Int32Array(batchSize * seqLen), batchSize, seqLen };
 }
 
 /** Seeded random rows of ids in [1, vocab) with lengths 1..maxLength, padded with `padId`. */
@@ -101,18 +74,6 @@ export async function sampleBatches(opts: {
   return { batches, source: 'random-ids' };
 }
 
-export function cosine(a: Float32Array, b: Float32Array, offset: number, length: number): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = offset; i < offset + length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-30);
-}
-
 export interface Agreement {
   mean: number;
   min: number;
@@ -122,14 +83,13 @@ export interface Agreement {
 }
 
 /** Mean and min cosine between two sessions' sentence embeddings over the same batches. */
-export async function embeddingAgreement(a: ort.InferenceSession, b: ort.InferenceSession, sample: SampleBatches, hidden: number): Promise<Agreement> {
+export async function embeddingAgreement(a: OrtSession, b: OrtSession, sample: SampleBatches, hidden: number): Promise<Agreement> {
   let sum = 0;
   let min = Infinity;
   let count = 0;
   for (const batch of sample.batches) {
     const [ea, eb] = [await runBatch(a, batch), await runBatch(b, batch)];
-    for (let r = 0; r < batch.batchSize; r++) {
-      const cos = cosine(ea.sentenceEmbedding, eb.sentenceEmbedding, r * hidden, hidden);
+    for (const cos of cosineRows(ea.sentenceEmbedding, eb.sentenceEmbedding, hidden)) {
       sum += cos;
       min = Math.min(min, cos);
       count++;
@@ -170,7 +130,7 @@ export function tfjsOutputs(encoder: SentenceEncoder, batch: TokenBatch): OnnxOu
 }
 
 /** Max abs difference of both outputs between the session and the tfjs encoder on `batch`. */
-export async function compareWithTfjs(session: ort.InferenceSession, encoder: SentenceEncoder, batch: TokenBatch): Promise<ReferenceDiff> {
+export async function compareWithTfjs(session: OrtSession, encoder: SentenceEncoder, batch: TokenBatch): Promise<ReferenceDiff> {
   const onnxOut = await runBatch(session, batch);
   const ref = tfjsOutputs(encoder, batch);
   let scale = 0;

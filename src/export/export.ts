@@ -6,18 +6,15 @@
  */
 import { copyFile, mkdir, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
-import type { InferenceSession } from 'onnxruntime-node';
-import { fromHfConfig, type BertConfig, type ModelConfig, type Pooling } from '../model/config.js';
-import { readSafetensors, type NamedTensor } from '../model/safetensors.js';
-import { SentenceEncoder } from '../model/encoder.js';
-import { paramsFromHf } from '../model/weights.js';
+import type { Pooling } from '../model/config.js';
 import { userError } from '../util/errors.js';
-import { readPretrainedMeta } from '../model/pretrained.js';
-import { readJsonFile, asObject } from '../model/st-files.js';
+import { loadEncoder, readModelFolder } from '../folder/read.js';
 import { tempSibling } from '../util/fs.js';
-import { buildBertOnnx, DEFAULT_OPSET, validateOpset } from './bert-graph.js';
+import { buildBertOnnx, DEFAULT_OPSET, validateOpset, type ParamData } from './bert-graph.js';
+import type { SentenceEncoder } from '../model/encoder.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
-import { compareWithTfjs, createSession, embeddingAgreement, sampleBatches, type Agreement, type ReferenceDiff } from './check.js';
+import { createSession, type OrtSession } from '../onnx/session.js';
+import { compareWithTfjs, embeddingAgreement, sampleBatches, type Agreement, type ReferenceDiff } from './check.js';
 
 export interface ExportOptions {
   /** Model folder (config.json + model.safetensors; 1_Pooling/ and modules.json pick the head). */
@@ -66,42 +63,6 @@ const METADATA_FILES = [
   'sentence_bert_config.json', 'config_sentence_transformers.json', 'modules.json', '1_Pooling', '2_Normalize', 'README.md',
 ];
 
-/**
- * The folder's BERT config (config.json), with UserErrors for a missing folder or file: a cheap
- * check before slower work (the CLI calls it before picking a TensorFlow.js backend).
- */
-export async function readBertConfig(dir: string): Promise<BertConfig> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info) throw userError(dir, undefined, 'model folder not found');
-  if (!info.isDirectory()) throw userError(dir, undefined, 'not a folder (expected a model folder with config.json and model.safetensors)');
-  const configPath = join(dir, 'config.json');
-  const hf = asObject(await readJsonFile(configPath, true, '; is this a model folder written by `contrastive train`?'), configPath);
-  return fromHfConfig(hf, configPath);
-}
-
-export interface ModelFolderContents {
-  config: ModelConfig;
-  tensors: Record<string, NamedTensor>;
-  weightsPath: string;
-  /** sentence_bert_config.json max_seq_length, if any. */
-  maxLength?: number;
-}
-
-/**
- * Read a model folder the way `loadModelFolder` does (same pooling/normalize rules: 1_Pooling and
- * modules.json optional, default mean without Normalize), but keep the raw HF tensors.
- */
-export async function readModelFolder(dir: string): Promise<ModelFolderContents> {
-  // The same folder rules as loading for training (0_Transformer/ layouts, bert./roberta. prefixes, pooling, Normalize).
-  const meta = await readPretrainedMeta(dir, { requireTokenizer: false });
-  const { weightsPath, modelDir } = meta.info;
-  const { tensors } = await readSafetensors(weightsPath).catch(async (err) => {
-    if (!(await stat(weightsPath).then(() => true, () => false))) throw userError(weightsPath, undefined, `not found in ${modelDir}`);
-    throw err;
-  });
-  return { config: meta.config, tensors, weightsPath, maxLength: meta.info.maxLength };
-}
-
 /** Write `bytes` to `path` through a temp file in the same folder and one rename. */
 async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = tempSibling(path);
@@ -139,7 +100,7 @@ function encodeChecked(where: string, model: ReturnType<typeof buildBertOnnx>): 
   return encodeModel(model);
 }
 
-async function openChecked(bytes: Uint8Array, what: string, threads?: number): Promise<InferenceSession> {
+async function openChecked(bytes: Uint8Array, what: string, threads?: number): Promise<OrtSession> {
   try {
     return await createSession(bytes, { threads });
   } catch (err) {
@@ -153,28 +114,35 @@ async function openChecked(bytes: Uint8Array, what: string, threads?: number): P
  */
 export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
   const opset = validateOpset(opts.opset ?? DEFAULT_OPSET, '--opset');
-  const folder = await readModelFolder(opts.model);
-  const { config, tensors, weightsPath } = folder;
+  const folder = await readModelFolder(opts.model, { requireTokenizer: false });
+  const { config } = folder;
   const outDir = opts.output ?? opts.model;
   const onnxDir = join(outDir, 'onnx');
   const path = join(onnxDir, 'model.onnx');
-  const tokenizerPath = join(opts.model, 'tokenizer.json');
-  const maxLength = Math.min(folder.maxLength ?? config.maxPositions, config.maxPositions);
-  const sampleOpts = { texts: opts.texts, tokenizerPath, vocabSize: config.vocabSize, padId: config.padTokenId };
+  const maxLength = Math.min(folder.maxLength, config.maxPositions);
+  const sampleOpts = { texts: opts.texts, tokenizerPath: folder.tokenizerPath, vocabSize: config.vocabSize, padId: config.padTokenId };
 
-  const fp32 = encodeChecked(path, buildBertOnnx({ config, tensors, opset, where: weightsPath }));
-  const session = await openChecked(fp32, path, opts.threads);
+  // The graph's initializers come from the encoder's params (the one weights reader), which the check also runs.
+  const encoder = await loadEncoder(folder);
+  let fp32: Uint8Array;
+  let quantized: Uint8Array | undefined;
+  try {
+    const weights = paramData(encoder);
+    fp32 = encodeChecked(path, buildBertOnnx({ config, weights, opset }));
+    if (opts.quantize ?? true) quantized = encodeChecked(join(onnxDir, 'model_quantized.onnx'), buildBertOnnx({ config, weights, opset, quantize: true }));
+  } catch (err) {
+    encoder.dispose();
+    throw err;
+  }
+  const session = await openChecked(fp32, path, opts.threads).catch((err) => {
+    encoder.dispose();
+    throw err;
+  });
   const result: ExportResult = { path, bytes: fp32.length, opset, pooling: config.pooling, normalize: config.normalize };
   try {
     if (opts.verify ?? true) {
       const sample = await sampleBatches({ ...sampleOpts, maxLength: Math.min(maxLength, VERIFY_MAX_LENGTH), count: VERIFY_ROWS, batchSize: VERIFY_ROWS });
-      const encoder = new SentenceEncoder(config, paramsFromHf(config, tensors, weightsPath));
-      let diff: ReferenceDiff;
-      try {
-        diff = await compareWithTfjs(session, encoder, sample.batches[0]);
-      } finally {
-        encoder.dispose();
-      }
+      const diff = await compareWithTfjs(session, encoder, sample.batches[0]);
       result.check = { ...diff, rows: sample.batches[0].batchSize, source: sample.source };
       const tol = 1e-3 * Math.max(1, diff.scale);
       if (!(diff.lastHiddenState <= tol && diff.sentenceEmbedding <= tol)) {
@@ -182,10 +150,8 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
       }
     }
 
-    let quantized: Uint8Array | undefined;
     const quantizedPath = join(onnxDir, 'model_quantized.onnx');
-    if (opts.quantize ?? true) {
-      quantized = encodeChecked(quantizedPath, buildBertOnnx({ config, tensors, opset, quantize: true, where: weightsPath }));
+    if (quantized) {
       const qSession = await openChecked(quantized, quantizedPath, opts.threads);
       try {
         const sample = await sampleBatches({ ...sampleOpts, maxLength: Math.min(maxLength, AGREEMENT_MAX_LENGTH), count: AGREEMENT_TEXTS, batchSize: 16 });
@@ -207,6 +173,14 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
     }
     return result;
   } finally {
+    encoder.dispose();
     await session.release();
   }
+}
+
+/** Every param's values ([in, out] for dense weights, as the graph builder wants them). */
+export function paramData(encoder: SentenceEncoder): ParamData {
+  const out: ParamData = {};
+  for (const [name, v] of Object.entries(encoder.params)) out[name] = { data: v.dataSync() as Float32Array, shape: v.shape.slice() };
+  return out;
 }

@@ -53,12 +53,3 @@ export function quantizePerRow(w: Float32Array, rows: number, cols: number): Qua
   }
   return { q, scale };
 }
-
-/** [rows, cols] -> [cols, rows] (PyTorch Linear [out, in] to the [in, out] that MatMul wants). */
-export function transpose2d(w: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-  }
-  return out;
-}

@@ -1,6 +1,7 @@
 /** Sample texts for measuring an export: a `.jsonl` file (text-like fields) or a plain text file (one per line). */
 import { readFile } from 'node:fs/promises';
 import { userError } from '../util/errors.js';
+import { formatOf } from '../data/formats.js';
 
 /** JSONL fields read as texts, in this order, when present and strings. */
 export const TEXT_FIELDS = ['text', 'anchor', 'positive', 'query', 'title', 'abstract', 'document', 'sentence'] as const;
@@ -15,7 +16,7 @@ export async function readSampleTexts(path: string, limit = 64): Promise<string[
   }
   const lines = raw.split(/\r?\n/).filter((l) => l.trim().length > 0);
   const texts: string[] = [];
-  const jsonl = path.endsWith('.jsonl') || path.endsWith('.ndjson');
+  const jsonl = formatOf(path) === 'jsonl';
   for (let i = 0; i < lines.length && texts.length < limit; i++) {
     if (!jsonl) {
       texts.push(lines[i].trim());

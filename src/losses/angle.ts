@@ -6,7 +6,7 @@
  * Terms (τ = the term's tau):
  * - cosine: CoSENT on τ·cos(t1_i, t2_i) (see cosent.ts).
  * - angle:  CoSENT on τ·Δ_i, Δ = |pool(re; im)| of the complex quotient t1_i / t2_i (see
- *           `pairwiseAngle` in cosent.ts). The dimension must be even: AnglE's own `angle_loss`
+ *           `pairwiseAngle` in math/similarity.ts). The dimension must be even: AnglE's own `angle_loss`
  *           splits with torch.chunk and raises for odd dimensions ≥ 5 (for 3 it silently broadcasts
  *           a 1-wide imaginary half, which is meaningless), so odd dimensions are a UserError here.
  *           (sentence-transformers' AnglELoss zero-pads instead: `cosent(..., { similarity: 'angle' })`.)
@@ -38,20 +38,10 @@
  * clnW 1, angleW 0.02, all taus 20, pooling 'sum'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../model/pooling.js';
+import { l2Normalize, pairwiseAngle, pairwiseCosine, type AnglePooling } from '../math/similarity.js';
 import { infoNCE } from './infonce.js';
-import {
-  type AnglePooling,
-  type PairEmbeddings,
-  checkChoice,
-  checkNumber,
-  checkOptionKeys,
-  checkSameShape,
-  checkScores,
-  pairwiseAngle,
-  pairwiseCosine,
-  rankingLoss,
-} from './cosent.js';
+import { rankingLoss, type PairEmbeddings } from './cosent.js';
+import { checkChoice, checkNumber, checkOptionKeys, checkSameShape, checkScores } from './options.js';
 import { userError } from '../util/errors.js';
 
 export interface AnglEOptions {

@@ -9,7 +9,7 @@
  * the forward direction, as there).
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../model/pooling.js';
+import { l2Normalize } from '../math/similarity.js';
 
 export interface InfoNCEOptions {
   /** Multiplies cosine similarities before the softmax; 1/temperature. Default 20. */

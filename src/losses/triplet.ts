@@ -12,7 +12,8 @@
  * the gradient there, a measure-zero difference.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkChoice, checkNumber, checkOptionKeys, checkSameShape } from './cosent.js';
+import { pairwiseCosine } from '../math/similarity.js';
+import { checkChoice, checkNumber, checkOptionKeys, checkSameShape } from './options.js';
 
 export type TripletDistance = 'l2' | 'cosine';
 export const TRIPLET_DISTANCES: readonly TripletDistance[] = ['l2', 'cosine'];
@@ -39,12 +40,6 @@ function l2Distance(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
   return tf.sqrt(tf.sum(tf.square(tf.add(tf.sub(x, y), PAIRWISE_DISTANCE_EPS)), 1)) as tf.Tensor1D;
 }
 
-/** F.cosine_similarity of each row pair. x, y [B, H] -> [B] */
-function cosine(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
-  const unit = (v: tf.Tensor2D) => tf.div(v, tf.maximum(tf.norm(v, 'euclidean', 1, true), COSINE_EPS)); // [B, H]
-  return tf.sum(tf.mul(unit(x), unit(y)), 1) as tf.Tensor1D;
-}
-
 export function triplet({ anchor, positive, negative }: TripletEmbeddings, opts: TripletOptions = {}): tf.Scalar {
   checkOptionKeys(WHERE, opts, ['margin', 'distance']);
   const margin = checkNumber(WHERE, 'margin', opts.margin ?? 1, 'nonNegative');
@@ -54,7 +49,7 @@ export function triplet({ anchor, positive, negative }: TripletEmbeddings, opts:
     const violation =
       distance === 'l2'
         ? tf.sub(l2Distance(anchor, positive), l2Distance(anchor, negative)) // [B]
-        : tf.sub(cosine(anchor, negative), cosine(anchor, positive)); // [B]
+        : tf.sub(pairwiseCosine(anchor, negative, COSINE_EPS), pairwiseCosine(anchor, positive, COSINE_EPS)); // [B]
     return tf.mean(tf.relu(tf.add(violation, margin))) as tf.Scalar;
   });
 }

@@ -195,3 +195,38 @@ export function fromHfConfig(hf: Record<string, unknown>, where: string): BertCo
     padTokenId: num('pad_token_id'),
   };
 }
+
+/** What a model loaded from a folder may change: its head and dropout (sizes come from config.json). */
+export type EncoderOverrides = Partial<Pick<ModelConfig, 'pooling' | 'normalize' | 'hiddenDropout' | 'attentionDropout'>>;
+
+/** Keys a recipe's `model` section may set next to `from`. */
+export const MODEL_FROM_KEYS = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout'] as const;
+
+/**
+ * A recipe's `model: { from: "<folder>", pooling?, normalize?, hiddenDropout?, attentionDropout? }`:
+ * the folder to fine-tune and what to change about it. Any other key (a size, vocabSize, modelType, ...)
+ * is a UserError: those are fixed by the checkpoint. `where` names the recipe file.
+ */
+export function validateModelFrom(model: Record<string, unknown>, where: string): { from: string; overrides: EncoderOverrides } {
+  const from = model.from;
+  if (typeof from !== 'string' || from.length === 0) throw userError(where, 'model.from', 'must be the path of a Hugging Face / sentence-transformers model folder');
+  for (const key of Object.keys(model)) {
+    if (key !== 'from' && !(MODEL_FROM_KEYS as readonly string[]).includes(key)) {
+      throw userError(where, `model.${key}`, `cannot be set together with model.from (it comes from ${from}/config.json); settable: ${MODEL_FROM_KEYS.join(', ')}`);
+    }
+  }
+  const { pooling, normalize, hiddenDropout, attentionDropout } = model;
+  if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling)) {
+    throw userError(where, 'model.pooling', `unknown pooling ${JSON.stringify(pooling)}; valid: ${POOLINGS.join(', ')}`);
+  }
+  if (normalize !== undefined && typeof normalize !== 'boolean') throw userError(where, 'model.normalize', 'must be true or false');
+  for (const [key, v] of [['hiddenDropout', hiddenDropout], ['attentionDropout', attentionDropout]] as const) {
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1))) throw userError(where, `model.${key}`, `must be a number in [0, 1), got ${JSON.stringify(v)}`);
+  }
+  const overrides: EncoderOverrides = {};
+  if (pooling !== undefined) overrides.pooling = pooling as Pooling;
+  if (normalize !== undefined) overrides.normalize = normalize as boolean;
+  if (hiddenDropout !== undefined) overrides.hiddenDropout = hiddenDropout as number;
+  if (attentionDropout !== undefined) overrides.attentionDropout = attentionDropout as number;
+  return { from, overrides };
+}

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import { bertForward, type EncoderInputs, type ForwardOptions } from './bert.js';
 import { initParams, type Params, disposeParams, countParams } from './params.js';
-import { pool, l2Normalize } from './pooling.js';
+import { pool } from './pooling.js';
+import { l2Normalize } from '../math/similarity.js';
 import type { TokenBatch } from '../data/tokenizer.js';
 
 export class SentenceEncoder {

@@ -1,4 +1,4 @@
-/** Sentence-transformers' Pooling and Normalize modules. */
+/** sentence-transformers' Pooling module (its Normalize module is `l2Normalize` in math/similarity.ts). */
 import * as tf from '@tensorflow/tfjs';
 import type { Pooling } from './config.js';
 
@@ -13,10 +13,4 @@ export function pool(tokens: tf.Tensor3D, attentionMask: tf.Tensor2D, mode: Pool
   const summed = tf.sum(tf.mul(tokens, m), 1); // [B, H]
   const counts = tf.maximum(tf.sum(m, 1), 1e-9); // [B, 1]
   return tf.div(summed, counts) as tf.Tensor2D;
-}
-
-/** Row-wise L2 normalization with torch's F.normalize eps (norm clamped at 1e-12). x [N, H] -> [N, H] */
-export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  const norm = tf.sqrt(tf.sum(tf.mul(x, x), -1, true)); // [N, 1]
-  return tf.div(x, tf.maximum(norm, 1e-12));
 }

@@ -9,7 +9,7 @@
  * Moments are tf.Variables so the step allocates nothing that outlives it.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NamedTensor } from '../model/safetensors.js';
+import type { NamedTensor } from '../folder/safetensors.js';
 import { userError } from '../util/errors.js';
 
 export interface AdamWOptions {

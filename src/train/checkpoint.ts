@@ -1,16 +1,17 @@
 /**
- * Training checkpoints: a model folder (see model/folder.ts) plus what an exact resume needs:
+ * Training checkpoints: a model folder (folder/write.ts) plus what an exact resume needs:
  * trainer_state.json (step, epoch, position in the epoch), optimizer.safetensors (AdamW moments)
  * and training_config.json (the recipe). Written to a temp directory and renamed into place.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SentenceEncoder } from '../model/encoder.js';
-import { saveModelFolder, loadModelFolder } from '../model/folder.js';
-import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
+import { encoderWeights, writeModelFolder } from '../folder/write.js';
+import { loadEncoder, readModelFolder } from '../folder/read.js';
+import { readSafetensors, writeSafetensors } from '../folder/safetensors.js';
 import type { AdamW } from './adamw.js';
 import type { TrainConfig } from './config.js';
-import type { ModelCardInfo } from '../model/model-card.js';
+import type { ModelCardInfo } from '../folder/model-card.js';
 import { writeDirAtomic, writeJson } from '../util/fs.js';
 import { userError } from '../util/errors.js';
 
@@ -39,7 +40,14 @@ export interface SaveCheckpointOptions {
 
 export async function saveCheckpoint(opts: SaveCheckpointOptions): Promise<void> {
   await writeDirAtomic(opts.dir, async (tmp) => {
-    await saveModelFolder(tmp, opts.encoder, opts.tokenizerPath, { maxLength: opts.config.data.maxLength, prompts: opts.prompts, card: opts.card });
+    await writeModelFolder(tmp, {
+      config: opts.encoder.config,
+      weights: encoderWeights(opts.encoder),
+      tokenizerPath: opts.tokenizerPath,
+      maxLength: opts.config.data.maxLength,
+      prompts: opts.prompts,
+      card: opts.card,
+    });
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), opts.optimizer.stateTensors(), { step: String(opts.optimizer.step) });
     await writeJson(join(tmp, 'trainer_state.json'), { ...opts.state, ...opts.extra });
     await writeJson(join(tmp, 'training_config.json'), opts.config);
@@ -76,7 +84,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw userError(dir, undefined, 'checkpoint folder not found');
   const statePath = join(dir, 'trainer_state.json');
   const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainerState;
-  const { encoder } = await loadModelFolder(dir);
+  const encoder = await loadEncoder(await readModelFolder(dir, { requireTokenizer: false }));
   const opt = await readSafetensors(join(dir, 'optimizer.safetensors'));
   const config = JSON.parse(await readFile(join(dir, 'training_config.json'), 'utf8')) as unknown;
   return { encoder, state, optimizerTensors: opt.tensors, optimizerStep: Number(opt.metadata.step ?? state.step), config };

@@ -14,7 +14,7 @@ import type { SentenceEncoder } from '../model/encoder.js';
 import type { EncoderInputs } from '../model/bert.js';
 import { trainableParams } from '../model/params.js';
 import { computeLoss, type LossConfig } from '../losses/registry.js';
-import { roleOrder, forwardOptions, type TensorBatch } from './step.js';
+import { roleOrder, forwardOptions, type TensorBatch } from './batch.js';
 
 export interface GradCacheOptions {
   loss: LossConfig;

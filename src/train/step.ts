@@ -6,19 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SentenceEncoder } from '../model/encoder.js';
-import type { EncoderInputs, ForwardOptions } from '../model/bert.js';
 import { trainableParams } from '../model/params.js';
 import { computeLoss, type LossConfig } from '../losses/registry.js';
 import { AdamW, clipByGlobalNorm } from './adamw.js';
 import { gradCache } from './gradcache.js';
-import { Rng, mixSeed } from '../util/rng.js';
-
-/** A batch on the device: role -> token tensors [B, S], gold scores [B] for labelled data. */
-export interface TensorBatch {
-  columns: Record<string, EncoderInputs>;
-  scores?: tf.Tensor1D;
-  size: number;
-}
+import { forwardOptions, roleOrder, type TensorBatch } from './batch.js';
 
 export interface StepOptions {
   lr: number;
@@ -33,18 +25,6 @@ export interface StepOptions {
 export interface StepResult {
   loss: number;
   gradNorm: number;
-}
-
-/** Roles in a fixed order, so dropout seeds and concatenations never depend on object key order. */
-export function roleOrder(batch: TensorBatch): string[] {
-  return Object.keys(batch.columns).sort();
-}
-
-/** Dropout seeds for one forward pass, a function of (step seed, role, chunk). */
-export function forwardOptions(seed: number | undefined, role: number, chunk: number): ForwardOptions {
-  if (seed === undefined) return {};
-  const rng = new Rng(mixSeed(seed, role, chunk));
-  return { training: { seed: () => rng.seed() } };
 }
 
 /** The loss of a batch under the model, as a scalar (call inside tidy/variableGrads). */

@@ -9,21 +9,21 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
-import { validateModelConfig, maxSequenceLength } from '../model/config.js';
-import { SentenceEncoder, toInputs, disposeInputs } from '../model/encoder.js';
+import { validateModelConfig, validateModelFrom, maxSequenceLength } from '../model/config.js';
+import { SentenceEncoder } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
 import * as tf from '@tensorflow/tfjs';
 import { TextTokenizer } from '../data/tokenizer.js';
-import type { TextBatch } from '../data/loader.js';
 import { AdamW } from './adamw.js';
 import { linearWarmupDecay } from './schedule.js';
-import { trainStep, type TensorBatch } from './step.js';
+import { trainStep } from './step.js';
+import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
 import { saveCheckpoint, listCheckpoints, loadCheckpoint, hasRun, type TrainerState } from './checkpoint.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
-import type { ModelCardInfo } from '../model/model-card.js';
-import { loadPretrainedFromRecipe } from '../model/pretrained.js';
+import type { ModelCardInfo } from '../folder/model-card.js';
+import { loadEncoder, readModelFolder } from '../folder/read.js';
 import type { LossConfig } from '../losses/registry.js';
 import { userError } from '../util/errors.js';
 
@@ -64,16 +64,6 @@ function describeLoss(loss: LossConfig): string {
   return args ? `${name} (${args})` : name;
 }
 
-function tensorBatch(b: TextBatch): TensorBatch {
-  const columns = Object.fromEntries(Object.entries(b.columns).map(([role, tokens]) => [role, toInputs(tokens)]));
-  return { columns, scores: b.scores && tf.tensor1d(b.scores, 'float32'), size: b.size };
-}
-
-function disposeBatch(b: TensorBatch): void {
-  for (const inputs of Object.values(b.columns)) disposeInputs(inputs);
-  b.scores?.dispose();
-}
-
 /**
  * sentence-transformers prompt names for the saved folder: "query: " is saved as {"query": "query: "},
  * "passage: " as {"passage": "passage: "} (the name is the prefix without its colon).
@@ -110,8 +100,10 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
 
   // Validate everything before writing anything.
   const where = opts.configPath ?? 'config';
-  const from = typeof config.model.from === 'string' ? config.model.from : undefined;
-  const tokenizerPath = config.tokenizer ?? join(from ?? '.', 'tokenizer.json');
+  const pretrained = config.model.from !== undefined ? validateModelFrom(config.model, where) : undefined;
+  const from = pretrained?.from;
+  const folder = from !== undefined ? await readModelFolder(from, { requireTokenizer: config.tokenizer === undefined }) : undefined;
+  const tokenizerPath = config.tokenizer ?? folder?.tokenizerPath ?? 'tokenizer.json';
   const tokenizer = await TextTokenizer.load(tokenizerPath);
   const modelConfig = from ? undefined : validateModelConfig(config.model, where, tokenizer.vocabSize);
   const { batchSize } = config.train;
@@ -147,7 +139,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     if (!opts.overwrite && (await hasRun(opts.output))) {
       throw userError(opts.output, undefined, 'already holds a training run; pass --resume to continue it or --overwrite to start over');
     }
-    encoder = from ? (await loadPretrainedFromRecipe(config.model, where)).encoder : SentenceEncoder.init(modelConfig!, config.seed);
+    encoder = folder ? await loadEncoder(folder, pretrained!.overrides) : SentenceEncoder.init(modelConfig!, config.seed);
     const usable = maxSequenceLength(encoder.config); // XLM-R: positions − padding_idx − 1
     const problem =
       config.data.maxLength > usable

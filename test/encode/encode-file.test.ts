@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { tableFromIPC, tableToIPC, tableFromArrays, Type, type FixedSizeList } from 'apache-arrow';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src/model/config.js';
 import { SentenceEncoder } from '../../src/model/encoder.js';
-import { saveModelFolder } from '../../src/model/folder.js';
+import { saveEncoder } from '../helpers/folder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { embedTexts } from '../../src/eval/embed.js';
@@ -50,7 +50,7 @@ before(async () => {
   }
   model = join(root, 'model');
   await mkdir(model);
-  await saveModelFolder(model, encoder, TOKENIZER, { maxLength: MAX_LENGTH, prompts: { query: 'query: ' } });
+  await saveEncoder(model, encoder, TOKENIZER, { maxLength: MAX_LENGTH, prompts: { query: 'query: ' } });
   await exportOnnx({ model, verify: false, quantize: false, threads: 1 });
 });
 

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig, type Pooling } from '../../src/model/config.js';
 import { SentenceEncoder } from '../../src/model/encoder.js';
-import { saveModelFolder } from '../../src/model/folder.js';
+import { saveEncoder } from '../helpers/folder.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { Rng } from '../../src/util/rng.js';
-import { padRows } from '../../src/export/check.js';
+import { padRows } from '../../src/data/tokenizer.js';
 import type { TokenBatch } from '../../src/data/tokenizer.js';
 
 /** The repo's sample tokenizer, when the data folder is there (the ONNX graph itself needs none). */
@@ -52,7 +52,7 @@ export async function tinyModelFolder(opts: { pooling: Pooling; normalize: boole
     tokenizerPath = join(dir, 'stub-tokenizer.json'); // not a usable tokenizer: checks fall back to random ids
     await writeFile(tokenizerPath, '{}');
   }
-  await saveModelFolder(dir, encoder, tokenizerPath, { maxLength: config.maxPositions });
+  await saveEncoder(dir, encoder, tokenizerPath, { maxLength: config.maxPositions });
   return { dir, encoder };
 }
 

@@ -9,10 +9,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, readdir, rm, mkdtemp, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportOnnx, readModelFolder } from '../../src/export/export.js';
-import { buildBertOnnx, MASK_MIN } from '../../src/export/bert-graph.js';
+import { exportOnnx, paramData } from '../../src/export/export.js';
+import { loadFolder } from '../helpers/folder.js';
+import { buildBertOnnx, MASK_MIN, type ParamData } from '../../src/export/bert-graph.js';
+import type { ModelConfig } from '../../src/model/config.js';
 import { decodeModel, encodeModel, ioSignature, DT } from '../../src/export/onnx-graph.js';
-import { createSession, runBatch, tfjsOutputs, maxAbsDiff, padRows } from '../../src/export/check.js';
+import { runBatch, tfjsOutputs, maxAbsDiff } from '../../src/export/check.js';
+import { createSession } from '../../src/onnx/session.js';
+import { padRows } from '../../src/data/tokenizer.js';
 import { readSampleTexts } from '../../src/export/texts.js';
 import { UserError } from '../../src/util/errors.js';
 import { useBackend, flat, assertClose } from '../helpers/backend.js';
@@ -75,12 +79,20 @@ for (const c of [
   });
 }
 
+/** The golden fixture's config and param values, as exportOnnx hands them to the graph builder. */
+async function fixtureWeights(): Promise<{ config: ModelConfig; weights: ParamData }> {
+  const { encoder, folder } = await loadFolder('test/fixtures/bert-tiny/model', { requireTokenizer: false });
+  const weights = paramData(encoder);
+  encoder.dispose();
+  return { config: folder.config, weights };
+}
+
 test('declared interface: opset, int64 inputs, output names and dynamic axes', async () => {
-  const { config, tensors } = await readModelFolder('test/fixtures/bert-tiny/model');
+  const { config, weights } = await fixtureWeights();
   const H = config.hiddenSize;
   for (const opset of [14, 15, 16, 17]) {
     for (const quantize of [false, true]) {
-      const m = decodeModel(encodeModel(buildBertOnnx({ config, tensors, opset, quantize })));
+      const m = decodeModel(encodeModel(buildBertOnnx({ config, weights, opset, quantize })));
       assert.equal(Number(m.irVersion), 8);
       assert.deepEqual(m.opsetImport.map((o) => [o.domain ?? '', Number(o.version)]), [['', opset]]);
       const io = ioSignature(m);
@@ -112,7 +124,7 @@ test('declared interface: opset, int64 inputs, output names and dynamic axes', a
     }
   }
   // the mask constant is finfo(float32).min, as BertModel uses
-  const m = buildBertOnnx({ config, tensors });
+  const m = buildBertOnnx({ config, weights });
   const scalars = (m.graph?.initializer ?? []).filter((t) => t.dataType === DT.FLOAT && (t.dims ?? []).length === 0);
   const minConst = scalars.find((t) => new DataView(t.rawData!.buffer, t.rawData!.byteOffset, 4).getFloat32(0, true) === Math.fround(MASK_MIN));
   assert.ok(minConst, 'mask constant present');
@@ -120,7 +132,7 @@ test('declared interface: opset, int64 inputs, output names and dynamic axes', a
 
 test('fp32 ONNX = PyTorch BertModel on the golden fixture (token types, padding, mean and cls)', async () => {
   const expected = JSON.parse(readFileSync('test/fixtures/bert-tiny/expected.json', 'utf8'));
-  const { config, tensors } = await readModelFolder('test/fixtures/bert-tiny/model');
+  const { config, weights } = await fixtureWeights();
   const [B, S] = [expected.input_ids.length, expected.input_ids[0].length];
   const batch = {
     inputIds: Int32Array.from(flat(expected.input_ids)),
@@ -131,7 +143,7 @@ test('fp32 ONNX = PyTorch BertModel on the golden fixture (token types, padding,
   };
   for (const pooling of ['mean', 'cls'] as const) {
     for (const opset of [14, 17]) {
-      const bytes = encodeModel(buildBertOnnx({ config: { ...config, pooling, normalize: false }, tensors, opset }));
+      const bytes = encodeModel(buildBertOnnx({ config: { ...config, pooling, normalize: false }, weights, opset }));
       const session = await createSession(bytes, { threads: 1 });
       const out = await runBatch(session, batch);
       assertClose(out.lastHiddenState, flat(expected.last_hidden_state), 2e-5, `last_hidden_state (opset ${opset})`, 1e-4);

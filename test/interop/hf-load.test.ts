@@ -1,6 +1,6 @@
 /**
  * Folders written in Hugging Face layout by PyTorch (test/fixtures/hf-bert, hf-xlmr; see their
- * make_tokenizer.mjs + make_fixture.py) load with `loadPretrained` and give the float64 torch
+ * make_tokenizer.mjs + make_fixture.py) load with `readModelFolder` + `loadEncoder` and give the float64 torch
  * outputs: tokenization (pure-JS tokenizer vs the Rust tokenizer's ids), last hidden state, and the
  * sentence embedding of the head the folder implies (plain HF: mean, no Normalize; the legacy
  * sentence-transformers folder: CLS + Normalize).
@@ -9,10 +9,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadPretrained } from '../../src/model/pretrained.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bertForward, positionIds } from '../../src/model/bert.js';
-import { paramsFromHf } from '../../src/model/weights.js';
-import { readSafetensors } from '../../src/model/safetensors.js';
+import { paramsFromHf } from '../../src/folder/weights.js';
+import { openSafetensors, readSafetensors, writeSafetensors } from '../../src/folder/safetensors.js';
+import { loadFolder } from '../helpers/folder.js';
 import { disposeParams } from '../../src/model/params.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { toInputs, disposeInputs } from '../../src/model/encoder.js';
@@ -33,8 +36,9 @@ function maxAbs(a: ArrayLike<number>, b: number[]): number {
 
 /** Load `dir`, check tokenization against the Rust ids, and return hidden states + embeddings of the texts. */
 async function run(dir: string, ids: { texts: string[]; ids: number[][] }) {
-  const { encoder, tokenizerPath, info } = await loadPretrained(dir);
-  const tokenizer = await TextTokenizer.load(tokenizerPath);
+  const { encoder, folder } = await loadFolder(dir);
+  const info = { ...folder, pooling: folder.config.pooling, normalize: folder.config.normalize };
+  const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
   for (let i = 0; i < ids.texts.length; i++) {
     assert.deepEqual(tokenizer.encodeOne(ids.texts[i], info.maxLength), ids.ids[i], `tokenization of ${JSON.stringify(ids.texts[i])}`);
   }
@@ -50,7 +54,7 @@ async function run(dir: string, ids: { texts: string[]; ids: number[][] }) {
 
 for (const backend of BACKENDS) {
   for (const [folder, what] of [['bert-model', 'BertModel (unprefixed, pooler)'], ['bert-mlm', 'BertForMaskedLM (bert. prefix, MLM head, no pooler)']] as const) {
-    test(`${what} folder from PyTorch: loadPretrained gives its mean-pooled embeddings (${backend})`, async () => {
+    test(`${what} folder from PyTorch: readModelFolder + loadEncoder give its mean-pooled embeddings (${backend})`, async () => {
       await useBackend(backend);
       const r = await run(BERT + folder, bertIds);
       assert.equal(r.info.head, 'default');
@@ -75,7 +79,7 @@ for (const backend of BACKENDS) {
     assertClose(r.emb, flat(bertExpected.cls_normalized), 1e-4, 'normalized CLS');
   });
 
-  test(`XLM-R folder from PyTorch (Unigram tokenizer, offset position ids): loadPretrained gives its embeddings (${backend})`, async () => {
+  test(`XLM-R folder from PyTorch (Unigram tokenizer, offset position ids): readModelFolder + loadEncoder give its embeddings (${backend})`, async () => {
     await useBackend(backend);
     const r = await run(XLMR + 'model', xlmrIds);
     assert.equal(r.info.modelType, 'xlm-roberta');
@@ -95,21 +99,26 @@ for (const backend of BACKENDS) {
 
 test('XLM-R tensors under `roberta.` (XLMRobertaForMaskedLM checkpoints) load to the same params', async () => {
   await useBackend('cpu');
-  const { encoder } = await loadPretrained(XLMR + 'model');
+  const { encoder } = await loadFolder(XLMR + 'model');
   const { tensors } = await readSafetensors(XLMR + 'model/model.safetensors');
   const prefixed = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [`roberta.${k}`, v]));
   prefixed['lm_head.bias'] = { dtype: 'F32', shape: [2], data: new Float32Array(2) };
-  const params = paramsFromHf(encoder.config, prefixed, 'prefixed');
+  const dir = await mkdtemp(join(tmpdir(), 'contrastive-roberta-'));
+  await writeSafetensors(join(dir, 'model.safetensors'), prefixed);
+  const file = await openSafetensors(join(dir, 'model.safetensors'));
+  const params = await paramsFromHf(encoder.config, file);
+  await file.close();
   for (const [name, v] of Object.entries(encoder.params)) {
     assert.deepEqual(params[name].dataSync(), v.dataSync(), name);
   }
   disposeParams(params);
   encoder.dispose();
+  await rm(dir, { recursive: true });
 });
 
 test('a gradient flows through XLM-R position embeddings of real tokens only', async () => {
   await useBackend('cpu');
-  const { encoder } = await loadPretrained(XLMR + 'model');
+  const { encoder } = await loadFolder(XLMR + 'model');
   const inputs = toInputs({ inputIds: Int32Array.from([0, 5, 2, 1]), attentionMask: Int32Array.from([1, 1, 1, 0]), tokenTypeIds: new Int32Array(4), batchSize: 1, seqLen: 4 });
   const table = encoder.params['embeddings.position_embeddings.weight'];
   const { grads, value } = tf.variableGrads(() => tf.sum(encoder.embed(inputs)) as tf.Scalar, [table]);

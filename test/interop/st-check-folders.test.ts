@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadPretrained } from '../../src/model/pretrained.js';
+import { loadFolder } from '../helpers/folder.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { toInputs, disposeInputs } from '../../src/model/encoder.js';
 import { useBackend, flat, assertClose } from '../helpers/backend.js';
@@ -18,7 +18,9 @@ for (const name of ['bert-mean-norm', 'xlmr-cls']) {
   test(`st-check/${name} loads to its recorded embeddings and token ids`, async () => {
     await useBackend('cpu');
     const exp = JSON.parse(readFileSync(`${DIR}${name}.expected.json`, 'utf8'));
-    const { encoder, tokenizerPath, info } = await loadPretrained(DIR + name);
+    const { encoder, folder } = await loadFolder(DIR + name);
+    const { tokenizerPath } = folder;
+    const info = { ...folder, pooling: folder.config.pooling, normalize: folder.config.normalize };
     assert.deepEqual([info.modelType, info.pooling, info.normalize, info.maxLength], [exp.model_type, exp.pooling, exp.normalize, exp.max_seq_length]);
     assert.deepEqual(info.prompts, exp.prompts);
     const tokenizer = await TextTokenizer.load(tokenizerPath);

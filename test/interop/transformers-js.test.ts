@@ -1,5 +1,5 @@
 /**
- * A folder written by saveModelFolder + exportOnnx, as is (no files added by the test), loads offline
+ * A folder written by writeModelFolder + exportOnnx, as is (no files added by the test), loads offline
  * in transformers.js (devDependency) as a feature-extraction pipeline: its tokenizer (tokenizer.json +
  * our tokenizer_config.json) gives the toolkit's ids, and with the pooling/normalization the model
  * card states it gives the toolkit's embeddings.
@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src/model/config.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../../src/model/encoder.js';
-import { saveModelFolder } from '../../src/model/folder.js';
+import { saveEncoder } from '../helpers/folder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { Rng } from '../../src/util/rng.js';
@@ -56,7 +56,7 @@ for (const head of [{ pooling: 'mean', normalize: true }, { pooling: 'cls', norm
     const dir = join(parent, `model-${head.pooling}`);
     await mkdir(dir);
     const maxLength = 24;
-    await saveModelFolder(dir, encoder, TOKENIZER, { maxLength });
+    await saveEncoder(dir, encoder, TOKENIZER, { maxLength });
     await exportOnnx({ model: dir, verify: false, quantize: false, threads: 1 });
     // the card states the pooling transformers.js must be given
     const card = readFileSync(join(dir, 'README.md'), 'utf8');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { epochOrder, epochLength, epochBatches, resolveDataset, type ResolvedDataset } from '../../src/train/datasets.js';
 import { validateTrainConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
-import { readSafetensors } from '../../src/model/safetensors.js';
+import { readSafetensors } from '../../src/folder/safetensors.js';
 import { prepare } from '../../src/data/prepare.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { UserError } from '../../src/util/errors.js';

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { trainIter, train } from '../../src/train/trainer.js';
-import { readSafetensors } from '../../src/model/safetensors.js';
+import { readSafetensors } from '../../src/folder/safetensors.js';
 import { UserError } from '../../src/util/errors.js';
 import { useBackend } from '../helpers/backend.js';
 import { tempDir, tinyPairs, tinyConfig } from '../helpers/tiny-run.js';

@@ -26,8 +26,12 @@
  * data_offsets in range, tensors contiguous from 0 with no gap or overlap (in offset order), each span
  * = product(shape) × dtype size, and no bytes after the last tensor. Every failure is a UserError
  * naming the file and the tensor.
+ *
+ * Files can also be read and written one tensor at a time (`openSafetensors`, `writeSafetensorsStream`):
+ * the header is read or laid out first, then each tensor's bytes on demand, so a merge of N models holds
+ * one tensor per model, never N models.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userError, UserError } from '../util/errors.js';
@@ -126,16 +130,12 @@ function expectedArray(dtype: SafeDType): string {
 }
 
 function checkTensor(where: string, name: string, t: NamedTensor): void {
-  if (name === METADATA_KEY) throw userError(where, name, 'is reserved for the metadata block; rename the tensor');
-  if (!DTYPES.includes(t.dtype)) throw userError(where, name, `dtype ${JSON.stringify(t.dtype)} is not supported; valid: ${DTYPES.join(', ')}`);
+  checkSpec(where, { name, dtype: t.dtype, shape: t.shape });
   const okData =
     (t.dtype === 'I32' && t.data instanceof Int32Array) ||
     (t.dtype === 'I64' && t.data instanceof BigInt64Array) ||
     (t.dtype !== 'I32' && t.dtype !== 'I64' && t.data instanceof Float32Array);
   if (!okData) throw userError(where, name, `dtype ${t.dtype} needs data as ${expectedArray(t.dtype)}, got ${t.data?.constructor?.name ?? typeof t.data}`);
-  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw userError(where, name, `shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
-  }
   const count = t.shape.reduce((a, b) => a * b, 1);
   if (count !== t.data.length) throw userError(where, name, `shape [${t.shape.join(', ')}] has ${count} elements but data has ${t.data.length}`);
 }
@@ -166,16 +166,40 @@ function tensorBytes(t: NamedTensor): Uint8Array {
   return out;
 }
 
-function encodeAt(where: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Uint8Array {
-  const names = Object.keys(tensors);
-  for (const name of names) checkTensor(where, name, tensors[name]!);
+/** A tensor's name, dtype and shape: what the header says about it. */
+export interface TensorSpec {
+  name: string;
+  dtype: SafeDType;
+  shape: number[];
+}
+
+interface Layout {
+  /** Tensor names in file order. */
+  order: string[];
+  /** The 8-byte length prefix, the JSON header and its space padding. */
+  head: Uint8Array;
+  /** Bytes of the data section. */
+  dataBytes: number;
+}
+
+function checkSpec(where: string, t: TensorSpec): void {
+  if (t.name === METADATA_KEY) throw userError(where, t.name, 'is reserved for the metadata block; rename the tensor');
+  if (!DTYPES.includes(t.dtype)) throw userError(where, t.name, `dtype ${JSON.stringify(t.dtype)} is not supported; valid: ${DTYPES.join(', ')}`);
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw userError(where, t.name, `shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
+  }
+}
+
+/** The reference layout (larger dtype first, then name) and the header bytes for `specs`. */
+function layout(where: string, specs: TensorSpec[], metadata?: Record<string, string>): Layout {
+  for (const spec of specs) checkSpec(where, spec);
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw userError(where, `${METADATA_KEY}.${k}`, `metadata values must be strings, got ${typeof v}`);
     }
   }
-  // Reference layout order: larger dtype first, then name.
-  names.sort((a, b) => DTYPE_RANK[tensors[b]!.dtype] - DTYPE_RANK[tensors[a]!.dtype] || compareUtf8(a, b));
+  const byName = new Map(specs.map((t) => [t.name, t]));
+  const order = [...byName.keys()].sort((a, b) => DTYPE_RANK[byName.get(b)!.dtype] - DTYPE_RANK[byName.get(a)!.dtype] || compareUtf8(a, b));
 
   // The JSON is assembled by hand so entry order is exactly as laid out (a JS object would move
   // integer-like names such as "0" to the front).
@@ -184,27 +208,43 @@ function encodeAt(where: string, tensors: Record<string, NamedTensor>, metadata?
     const kv = Object.entries(metadata).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
     entries.push(`${JSON.stringify(METADATA_KEY)}:{${kv.join(',')}}`);
   }
-  const chunks: Uint8Array[] = [];
   let offset = 0;
-  for (const name of names) {
-    const t = tensors[name]!;
-    const bytes = tensorBytes(t);
-    entries.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes.length}]}`);
-    chunks.push(bytes);
-    offset += bytes.length;
+  for (const name of order) {
+    const t = byName.get(name)!;
+    const size = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
+    entries.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + size}]}`);
+    offset += size;
   }
   const json = utf8.encode(`{${entries.join(',')}}`);
   const n = Math.ceil(json.length / 8) * 8; // 8 + n is then a multiple of 8
   if (n > MAX_HEADER) throw userError(where, undefined, `header is ${n} bytes, over the ${MAX_HEADER}-byte limit readers accept`);
+  const head = new Uint8Array(8 + n);
+  new DataView(head.buffer).setBigUint64(0, BigInt(n), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length, 8 + n); // space padding
+  return { order, head, dataBytes: offset };
+}
 
-  const out = new Uint8Array(8 + n + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + n); // space padding
-  let at = 8 + n;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+/** The bytes of `t`, checked against the spec the header was laid out with. */
+function checkedBytes(where: string, name: string, spec: TensorSpec, t: NamedTensor): Uint8Array {
+  checkTensor(where, name, t);
+  if (t.dtype !== spec.dtype || t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) {
+    throw userError(where, name, `is ${t.dtype} [${t.shape}] but the header was laid out for ${spec.dtype} [${spec.shape}]`);
+  }
+  return tensorBytes(t);
+}
+
+function encodeAt(where: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Uint8Array {
+  const names = Object.keys(tensors);
+  for (const name of names) checkTensor(where, name, tensors[name]!);
+  const { order, head, dataBytes } = layout(where, names.map((name) => ({ name, dtype: tensors[name]!.dtype, shape: tensors[name]!.shape })), metadata);
+  const out = new Uint8Array(head.length + dataBytes);
+  out.set(head, 0);
+  let at = head.length;
+  for (const name of order) {
+    const bytes = tensorBytes(tensors[name]!);
+    out.set(bytes, at);
+    at += bytes.length;
   }
   return out;
 }
@@ -277,30 +317,37 @@ function decodeData(dtype: SafeDType, bytes: Uint8Array): Float32Array | Int32Ar
   return BigInt64Array.from({ length: n }, (_, i) => view.getBigInt64(8 * i, true));
 }
 
-/**
- * Parse safetensors bytes. `where` names the source in error messages (a file path).
- * Tensors come back in file (offset) order; F16/BF16 data as Float32Array, I64 as BigInt64Array.
- */
-export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): SafetensorsContents {
-  if (bytes.length < 8) throw userError(where, undefined, `file is ${bytes.length} bytes; a safetensors file starts with an 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(bytes.length - 8)) {
-    throw userError(where, undefined, `header length ${n64} runs past the end of the file (${bytes.length} bytes); the file is truncated or not safetensors`);
+interface ParsedHeader {
+  entries: Entry[];
+  metadata: Record<string, string>;
+  /** File offset of the data section (8 + header length). */
+  dataStart: number;
+}
+
+/** Read the 8-byte length prefix; `fileLen` bounds it. */
+function headerLength(prefix: Uint8Array, fileLen: number, where: string): number {
+  if (fileLen < 8) throw userError(where, undefined, `file is ${fileLen} bytes; a safetensors file starts with an 8-byte header length`);
+  const n64 = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(fileLen - 8)) {
+    throw userError(where, undefined, `header length ${n64} runs past the end of the file (${fileLen} bytes); the file is truncated or not safetensors`);
   }
   const n = Number(n64);
   if (n > MAX_HEADER) throw userError(where, undefined, `header length ${n} is over the ${MAX_HEADER}-byte limit`);
+  return n;
+}
 
+/** Validate the JSON header against a file of `fileLen` bytes; entries come back in offset order. */
+function parseHeader(json: Uint8Array, fileLen: number, where: string): ParsedHeader {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     throw userError(where, undefined, `header is not valid UTF-8 JSON (${(e as Error).message}); the file is corrupt or not safetensors`);
   }
   if (!isPlainObject(header)) throw userError(where, undefined, 'header must be a JSON object of tensor entries');
 
-  const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
+  const dataStart = 8 + json.length;
+  const dataLen = fileLen - dataStart;
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, info] of Object.entries(header)) {
@@ -332,7 +379,16 @@ export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): Saf
   if (expected !== dataLen) {
     throw userError(where, prev?.name, `${dataLen - expected} bytes follow the last tensor's data (data section is ${dataLen} bytes, tensors cover ${expected}); the file is corrupt`);
   }
+  return { entries, metadata, dataStart };
+}
 
+/**
+ * Parse safetensors bytes. `where` names the source in error messages (a file path).
+ * Tensors come back in file (offset) order; F16/BF16 data as Float32Array, I64 as BigInt64Array.
+ */
+export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): SafetensorsContents {
+  const n = headerLength(bytes.subarray(0, 8), bytes.length, where);
+  const { entries, metadata, dataStart } = parseHeader(bytes.subarray(8, 8 + n), bytes.length, where);
   const tensors: Record<string, NamedTensor> = {};
   for (const e of entries) {
     tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: decodeData(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end)) };
@@ -351,25 +407,8 @@ function fsMessage(e: unknown): string {
   return err.message ?? String(e);
 }
 
-/** Write atomically: a temp file in the same directory, fsync, then rename over `path`. */
-export async function writeSafetensors(path: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Promise<void> {
-  const bytes = encodeAt(path, tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    if (e instanceof UserError) throw e;
-    throw userError(path, undefined, `cannot write safetensors file: ${fsMessage(e)}`);
-  }
-  // Persist the rename itself (best effort: not every platform can fsync a directory).
+/** fsync the folder holding `path` so a rename into it survives a crash (best effort: not every platform can). */
+async function syncDir(path: string): Promise<void> {
   try {
     const dir = await open(dirname(path), 'r');
     try {
@@ -382,6 +421,45 @@ export async function writeSafetensors(path: string, tensors: Record<string, Nam
   }
 }
 
+/**
+ * Write a safetensors file one tensor at a time: the header is laid out from `specs`, then `tensor(name)`
+ * is awaited for each tensor in file order and its bytes appended, so only one tensor's data is held at
+ * once. Atomic: a temp file in the same folder, fsync, rename over `path`. Bytes equal `encodeSafetensors`.
+ */
+export async function writeSafetensorsStream(
+  path: string,
+  specs: TensorSpec[],
+  tensor: (name: string) => NamedTensor | Promise<NamedTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const { order, head } = layout(path, specs, metadata);
+  const byName = new Map(specs.map((t) => [t.name, t]));
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.write(head);
+      for (const name of order) await fh.write(checkedBytes(path, name, byName.get(name)!, await tensor(name)));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    if (e instanceof UserError) throw e;
+    throw userError(path, undefined, `cannot write safetensors file: ${fsMessage(e)}`);
+  }
+  await syncDir(path);
+}
+
+/** Write atomically: a temp file in the same directory, fsync, then rename over `path`. */
+export async function writeSafetensors(path: string, tensors: Record<string, NamedTensor>, metadata?: Record<string, string>): Promise<void> {
+  for (const [name, t] of Object.entries(tensors)) checkTensor(path, name, t);
+  const specs = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
+  await writeSafetensorsStream(path, specs, (name) => tensors[name]!, metadata);
+}
+
 /** Read and validate a .safetensors file (the whole file is read into memory). */
 export async function readSafetensors(path: string): Promise<SafetensorsContents> {
   let bytes: Uint8Array;
@@ -391,4 +469,58 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
     throw userError(path, undefined, `cannot read safetensors file: ${fsMessage(e)}`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/** An open safetensors file: the validated header, and each tensor read from disk when asked for. */
+export interface SafetensorsFile {
+  path: string;
+  metadata: Record<string, string>;
+  /** Every tensor's name, dtype and shape, in file order. */
+  specs: TensorSpec[];
+  has(name: string): boolean;
+  /** One tensor's data, read from the file now (F16/BF16 decoded to Float32Array). */
+  read(name: string): Promise<NamedTensor>;
+  close(): Promise<void>;
+}
+
+/** Open a .safetensors file and validate its header without reading any tensor data. Close it when done. */
+export async function openSafetensors(path: string): Promise<SafetensorsFile> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw userError(path, undefined, `cannot read safetensors file: ${fsMessage(e)}`);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const readAt = async (position: number, length: number): Promise<Uint8Array> => {
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+        if (bytesRead === 0) throw userError(path, undefined, `file ended at byte ${position + done} (expected ${size} bytes); it changed while being read`);
+        done += bytesRead;
+      }
+      return buf;
+    };
+    const n = headerLength(await readAt(0, Math.min(8, size)), size, path);
+    const { entries, metadata, dataStart } = parseHeader(await readAt(8, n), size, path);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    return {
+      path,
+      metadata,
+      specs: entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+      has: (name) => byName.has(name),
+      async read(name) {
+        const e = byName.get(name);
+        if (!e) throw userError(path, name, 'no such tensor in the file');
+        const bytes = await readAt(dataStart + e.begin, e.end - e.begin);
+        return { dtype: e.dtype, shape: [...e.shape], data: decodeData(e.dtype, bytes) };
+      },
+      close: () => fh.close(),
+    };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * saveModelFolder writes a complete sentence-transformers folder (the files transformers,
+ * writeModelFolder writes a complete sentence-transformers folder (the files transformers,
  * sentence-transformers and transformers.js read, with values derived from the encoder and the
- * tokenizer), and loadPretrained / loadModelFolder read it back bit for bit. Error cases name the
+ * tokenizer), and readModelFolder + loadEncoder read it back bit for bit. Error cases name the
  * file and field and list what is supported.
  */
 import { test, after } from 'node:test';
@@ -11,10 +11,10 @@ import { mkdtemp, rm, writeFile, rename, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../src/model/config.js';
+import { DEFAULT_MODEL_CONFIG, validateModelFrom, type ModelConfig } from '../../src/model/config.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../../src/model/encoder.js';
-import { saveModelFolder, loadModelFolder } from '../../src/model/folder.js';
-import { loadPretrained, loadPretrainedFromRecipe } from '../../src/model/pretrained.js';
+import { loadEncoder, readModelFolder } from '../../src/folder/read.js';
+import { saveEncoder as saveModelFolder } from '../helpers/folder.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -23,6 +23,13 @@ import { useBackend } from '../helpers/backend.js';
 const BERT_TOKENIZER = 'test/fixtures/hf-bert/tokenizer.json';
 const XLMR_TOKENIZER = 'test/fixtures/hf-xlmr/tokenizer.json';
 const TEXTS = ['The quick cat learns sentence embeddings.', 'protein structure', 'mat', 'кошка на ковре'];
+
+/** A folder's encoder, with the folder's facts in one record (head, prompts, maxLength). */
+async function loadPretrained(dir: string) {
+  const folder = await readModelFolder(dir);
+  const encoder = await loadEncoder(folder);
+  return { encoder, info: { ...folder, pooling: folder.config.pooling, normalize: folder.config.normalize }, tokenizerPath: folder.tokenizerPath };
+}
 
 const dirs: string[] = [];
 after(async () => {
@@ -116,7 +123,7 @@ test('saveModelFolder writes a sentence-transformers folder (BERT, mean + Normal
   encoder.dispose();
 });
 
-test('save -> loadPretrained: every param bitwise, identical embeddings, head and prompts restored', async () => {
+test('write -> read + loadEncoder: every param bitwise, identical embeddings, head and prompts restored', async () => {
   await useBackend('cpu');
   for (const [over, tokenizerPath] of [
     [{ pooling: 'mean', normalize: true }, BERT_TOKENIZER],
@@ -148,15 +155,14 @@ test('save -> loadPretrained: every param bitwise, identical embeddings, head an
       assert.deepEqual(json(join(dir, 'config.json')).architectures, ['XLMRobertaModel']);
       assert.equal(json(join(dir, 'config.json')).model_type, 'xlm-roberta');
     }
-    const viaFolder = await loadModelFolder(dir);
-    assert.equal(viaFolder.info.maxLength, maxLength);
-    viaFolder.encoder.dispose();
+    const noTokenizer = await readModelFolder(dir, { requireTokenizer: false });
+    assert.equal(noTokenizer.maxLength, maxLength);
     loaded.encoder.dispose();
     encoder.dispose();
   }
 });
 
-test('saveModelFolder keeps working with only { maxLength } (no prompts, no card)', async () => {
+test('writeModelFolder keeps working with only { maxLength } (no prompts, no card)', async () => {
   await useBackend('cpu');
   const encoder = randomEncoder({ pooling: 'cls', normalize: false }, 5);
   const dir = await tempDir();
@@ -176,7 +182,7 @@ async function expectUserError(p: Promise<unknown>, pattern: RegExp): Promise<vo
   });
 }
 
-test('loadPretrained errors name the file/field and list what is supported', async () => {
+test('readModelFolder / loadEncoder errors name the file/field and list what is supported', async () => {
   await useBackend('cpu');
   const encoder = randomEncoder({}, 7);
   const dir = await tempDir();
@@ -227,15 +233,18 @@ test('a plain HF folder (no modules.json) gets mean pooling without Normalize; X
   await expectUserError(loadPretrained(dir), /tokenizer\.json: pad: pads with id 1 but config\.json pad_token_id is 0/);
 });
 
-test('loadPretrainedFromRecipe: model.from with head/dropout overrides; size keys are refused', async () => {
+test('model.from with head/dropout overrides loads them; size keys are refused', async () => {
   await useBackend('cpu');
   const from = 'test/fixtures/hf-bert/bert-model';
-  const { encoder, info, tokenizerPath } = await loadPretrainedFromRecipe({ from, pooling: 'cls', normalize: true, hiddenDropout: 0 }, 'configs/x.json');
+  const recipe = validateModelFrom({ from, pooling: 'cls', normalize: true, hiddenDropout: 0 }, 'configs/x.json');
+  const folder = await readModelFolder(recipe.from);
+  const encoder = await loadEncoder(folder, recipe.overrides);
   assert.deepEqual([encoder.config.pooling, encoder.config.normalize, encoder.config.hiddenDropout, encoder.config.attentionDropout], ['cls', true, 0, 0.1]);
-  assert.deepEqual([info.pooling, info.normalize], ['cls', true]);
-  assert.equal(tokenizerPath, join(from, 'tokenizer.json'));
+  assert.deepEqual([folder.config.pooling, folder.config.normalize], ['mean', false]); // the folder itself is a plain HF model
+  assert.equal(folder.tokenizerPath, join(from, 'tokenizer.json'));
   encoder.dispose();
-  await expectUserError(loadPretrainedFromRecipe({ from, hiddenSize: 32 }, 'configs/x.json'), /configs\/x\.json: model\.hiddenSize: cannot be set together with model\.from \(it comes from .*config\.json\); settable: pooling, normalize, hiddenDropout, attentionDropout/);
-  await expectUserError(loadPretrainedFromRecipe({ from, pooling: 'max' }, 'configs/x.json'), /model\.pooling: unknown pooling "max"; valid: mean, cls/);
-  await expectUserError(loadPretrainedFromRecipe({ from: 3 }, 'configs/x.json'), /model\.from: must be the path/);
+  const refused = (model: Record<string, unknown>, pattern: RegExp) => assert.throws(() => validateModelFrom(model, 'configs/x.json'), (err: unknown) => err instanceof UserError && pattern.test(err.message));
+  refused({ from, hiddenSize: 32 }, /configs\/x\.json: model\.hiddenSize: cannot be set together with model\.from \(it comes from .*config\.json\); settable: pooling, normalize, hiddenDropout, attentionDropout/);
+  refused({ from, pooling: 'max' }, /model\.pooling: unknown pooling "max"; valid: mean, cls/);
+  refused({ from: 3 }, /model\.from: must be the path/);
 });

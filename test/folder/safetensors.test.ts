@@ -13,7 +13,7 @@ import {
   readSafetensors,
   writeSafetensors,
   type NamedTensor,
-} from '../../src/model/safetensors.js';
+} from '../../src/folder/safetensors.js';
 import { UserError } from '../../src/util/errors.js';
 
 const ascii = (s: string): number[] => [...Buffer.from(s, 'utf8')];

@@ -3,9 +3,9 @@
  * model.safetensors. Both architectures share the tensor names below their model prefix.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BertConfig } from './config.js';
-import { isDenseWeight, makeVariable, paramSpecs, type Params } from './params.js';
-import type { NamedTensor } from './safetensors.js';
+import type { BertConfig } from '../model/config.js';
+import { isDenseWeight, makeVariable, paramSpecs, type Params } from '../model/params.js';
+import type { NamedTensor, SafetensorsFile, TensorSpec } from './safetensors.js';
 import { userError } from '../util/errors.js';
 
 /**
@@ -15,14 +15,17 @@ import { userError } from '../util/errors.js';
  */
 export const WEIGHT_PREFIXES = ['', 'bert.', 'roberta.'] as const;
 
-/** Our params as HF tensors: dense weights transposed from [in, out] to PyTorch's [out, in]. */
-export function paramsToHf(params: Params): Record<string, NamedTensor> {
-  const out: Record<string, NamedTensor> = {};
-  for (const [name, v] of Object.entries(params)) {
-    const t = isDenseWeight(name) ? tf.transpose(v) : v;
-    out[name] = { dtype: 'F32', shape: t.shape.slice(), data: t.dataSync() as Float32Array };
-    if (t !== v) t.dispose();
-  }
+/** The HF tensors of our params (name, dtype, shape), for laying out model.safetensors before writing it. */
+export function hfSpecs(params: Params): TensorSpec[] {
+  return Object.entries(params).map(([name, v]) => ({ name, dtype: 'F32', shape: isDenseWeight(name) ? [...v.shape].reverse() : v.shape.slice() }));
+}
+
+/** One param as an HF tensor: dense weights transposed from [in, out] to PyTorch's [out, in]. */
+export function paramToHf(params: Params, name: string): NamedTensor {
+  const v = params[name];
+  const t = isDenseWeight(name) ? tf.transpose(v) : v;
+  const out: NamedTensor = { dtype: 'F32', shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) };
+  if (t !== v) t.dispose();
   return out;
 }
 
@@ -32,39 +35,40 @@ function legacyName(name: string): string | undefined {
   return name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
 }
 
-/** The checkpoint tensor for one of our param names, trying each prefix (and legacy LayerNorm names). */
-export function findHfTensor(tensors: Record<string, NamedTensor>, name: string): NamedTensor | undefined {
+/** The checkpoint's name for one of our param names, trying each prefix (and legacy LayerNorm names). */
+export function findHfName(has: (name: string) => boolean, name: string): string | undefined {
   const legacy = legacyName(name);
   for (const prefix of WEIGHT_PREFIXES) {
-    const t = tensors[prefix + name] ?? (legacy ? tensors[prefix + legacy] : undefined);
-    if (t) return t;
+    if (has(prefix + name)) return prefix + name;
+    if (legacy && has(prefix + legacy)) return prefix + legacy;
   }
   return undefined;
 }
 
-function describeCheckpoint(tensors: Record<string, NamedTensor>): string {
-  const names = Object.keys(tensors).filter((n) => n !== '__metadata__');
+function describeCheckpoint(names: string[]): string {
   const shown = names.slice(0, 4).join(', ');
   return `the checkpoint has ${names.length} tensors (${shown}${names.length > 4 ? ', …' : ''}); expected BertModel / XLMRobertaModel names, optionally prefixed ${WEIGHT_PREFIXES.filter(Boolean).join(' or ')}`;
 }
 
 /**
- * Build params from HF tensors. Accepts names with or without a `bert.`/`roberta.` prefix. A missing
- * tensor or a shape mismatch is a UserError naming it; the pooler may be absent (task-head checkpoints
- * have none; it is set to zeros: embeddings never use it).
+ * Build params from an open model.safetensors, one tensor at a time. Accepts names with or without a
+ * `bert.`/`roberta.` prefix. A missing tensor or a shape mismatch is a UserError naming it; the pooler
+ * may be absent (task-head checkpoints have none; it is set to zeros: embeddings never use it).
  */
-export function paramsFromHf(c: BertConfig, tensors: Record<string, NamedTensor>, where: string): Params {
+export async function paramsFromHf(c: BertConfig, file: SafetensorsFile): Promise<Params> {
+  const where = file.path;
   const params: Params = {};
   try {
     for (const spec of paramSpecs(c)) {
-      const t = findHfTensor(tensors, spec.name);
-      if (!t) {
+      const name = findHfName(file.has, spec.name);
+      if (!name) {
         if (spec.name.startsWith('pooler.')) {
           params[spec.name] = makeVariable(tf.zeros(spec.shape), spec.trainable, spec.name);
           continue;
         }
-        throw userError(where, spec.name, `tensor missing from the checkpoint; ${describeCheckpoint(tensors)}`);
+        throw userError(where, spec.name, `tensor missing from the checkpoint; ${describeCheckpoint(file.specs.map((s) => s.name))}`);
       }
+      const t = await file.read(name);
       const hfShape = isDenseWeight(spec.name) ? [...spec.shape].reverse() : spec.shape;
       if (t.shape.length !== hfShape.length || t.shape.some((d, i) => d !== hfShape[i])) {
         throw userError(where, spec.name, `shape [${t.shape}] does not match the config's [${hfShape}]`);

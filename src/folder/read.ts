@@ -1,6 +1,6 @@
 /**
- * Loading a local Hugging Face / sentence-transformers folder: a model written by `saveModelFolder`,
- * a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel, or
+ * The one reader of model folders: a folder written by `writeModelFolder` (training checkpoints,
+ * `final/`, merges), a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel, or
  * their masked-LM / pre-training variants whose encoder tensors carry a `bert.` / `roberta.` prefix).
  *
  * What is read:
@@ -18,21 +18,24 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromHfConfig, maxSequenceLength, POOLINGS, type ModelConfig, type ModelType, type Pooling } from './config.js';
-import { SentenceEncoder } from './encoder.js';
-import { readSafetensors } from './safetensors.js';
+import { fromHfConfig, maxSequenceLength, type EncoderOverrides, type ModelConfig, type ModelType, type Pooling } from '../model/config.js';
+import { SentenceEncoder } from '../model/encoder.js';
+import { openSafetensors, type SafetensorsFile } from './safetensors.js';
 import { paramsFromHf } from './weights.js';
 import {
   asObject, parseModules, parsePooling, parseStConfig, readJsonFile, tokenizerIdCount, tokenizerVocab, type TokenizerJson,
 } from './st-files.js';
 import { userError } from '../util/errors.js';
 
-export interface PretrainedInfo {
+/** What a model folder holds, without its weights: the model config and where everything is. */
+export interface ModelFolder {
+  /** The folder given. */
+  dir: string;
+  /** The network (config.json) with the folder's head (pooling, normalize). */
+  config: ModelConfig;
   /** Tokens per text: sentence_bert_config.json max_seq_length, else tokenizer_config.json model_max_length, else min(512, positions). */
   maxLength: number;
   modelType: ModelType;
-  pooling: Pooling;
-  normalize: boolean;
   /** 'sentence-transformers': modules.json chose pooling/normalize; 'default': plain HF folder, mean pooling, no Normalize. */
   head: 'sentence-transformers' | 'default';
   /** config_sentence_transformers.json prompts ({} when none). */
@@ -41,11 +44,6 @@ export interface PretrainedInfo {
   /** Folder holding config.json, model.safetensors and tokenizer.json (the folder, or its Transformer subfolder). */
   modelDir: string;
   weightsPath: string;
-}
-
-export interface PretrainedMeta {
-  config: ModelConfig;
-  info: PretrainedInfo;
   tokenizerPath: string;
 }
 
@@ -66,7 +64,7 @@ async function missingWeights(dir: string): Promise<string> {
   if (await has('model.safetensors.index.json')) return 'the checkpoint is sharded (model.safetensors.index.json); sharded checkpoints are not supported — save it as one file (`model.save_pretrained(dir, max_shard_size="100GB")`)';
   if (await has('pytorch_model.bin')) return 'only pytorch_model.bin (a PyTorch pickle) is present; it is not supported — convert it in Python: `AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` writes model.safetensors';
   if ((await has('tf_model.h5')) || (await has('flax_model.msgpack'))) return 'only TensorFlow/Flax weights are present; re-save the model with transformers to get model.safetensors';
-  return 'model.safetensors not found';
+  return `not found in ${dir}`;
 }
 
 async function missingTokenizer(dir: string): Promise<string> {
@@ -84,11 +82,12 @@ function tokenizerPadId(json: TokenizerJson & { padding?: { pad_id?: number } | 
 }
 
 /**
- * Everything but the weights: the model config (with the folder's pooling/normalize), maxLength,
- * prompts and where the files are. Cheap; lets a CLI validate a folder before choosing a backend.
- * `requireTokenizer` (default true) checks tokenizer.json against the config.
+ * Read a model folder: everything but the weights (the model config with the folder's pooling and
+ * normalize, maxLength, prompts, where the files are). Cheap, so a CLI validates a folder before it
+ * chooses a backend. `requireTokenizer` (default true) checks tokenizer.json against the config.
+ * Every problem is a UserError naming the file and the field.
  */
-export async function readPretrainedMeta(dir: string, opts: { requireTokenizer?: boolean } = {}): Promise<PretrainedMeta> {
+export async function readModelFolder(dir: string, opts: { requireTokenizer?: boolean } = {}): Promise<ModelFolder> {
   if (!(await exists(dir))) throw userError(dir, undefined, 'model folder not found');
   if (!(await isDir(dir))) throw userError(dir, undefined, 'not a folder (expected a Hugging Face / sentence-transformers model folder with config.json and model.safetensors)');
 
@@ -146,72 +145,38 @@ export async function readPretrainedMeta(dir: string, opts: { requireTokenizer?:
   }
 
   return {
+    dir,
     config: { ...bert, pooling, normalize },
-    info: {
-      maxLength, modelType, pooling, normalize, head: pipeline ? 'sentence-transformers' : 'default', prompts, defaultPromptName,
-      modelDir, weightsPath: join(modelDir, 'model.safetensors'),
-    },
+    maxLength,
+    modelType,
+    head: pipeline ? 'sentence-transformers' : 'default',
+    prompts,
+    defaultPromptName,
+    modelDir,
+    weightsPath: join(modelDir, 'model.safetensors'),
     tokenizerPath,
   };
 }
 
-/** Read model.safetensors into an encoder for `meta` (UserErrors name a missing file or tensor). */
-export async function loadWeights(meta: PretrainedMeta): Promise<SentenceEncoder> {
-  const { weightsPath, modelDir } = meta.info;
-  if (!(await exists(weightsPath))) throw userError(weightsPath, undefined, await missingWeights(modelDir));
-  const { tensors } = await readSafetensors(weightsPath);
-  return new SentenceEncoder(meta.config, paramsFromHf(meta.config, tensors, weightsPath));
+/**
+ * The folder's model.safetensors, open for reading one tensor at a time (close it when done).
+ * A missing file is a UserError that says what the folder has instead (a pickle, shards, TF weights).
+ */
+export async function openWeights(folder: ModelFolder): Promise<SafetensorsFile> {
+  if (!(await exists(folder.weightsPath))) throw userError(folder.weightsPath, undefined, await missingWeights(folder.modelDir));
+  return openSafetensors(folder.weightsPath);
 }
 
 /**
- * Load a local Hugging Face or sentence-transformers folder to fine-tune or to embed with.
- * Pooling/normalize come from modules.json + 1_Pooling/ when present, else mean pooling without
- * Normalize (sentence-transformers' choice for a plain transformers model).
+ * The folder's encoder, with its weights. `overrides` change the head or dropout (a recipe that
+ * fine-tunes with another pooling; a merge told which pooling to use); sizes come from config.json.
  */
-export async function loadPretrained(dir: string): Promise<{ encoder: SentenceEncoder; tokenizerPath: string; info: PretrainedInfo }> {
-  const meta = await readPretrainedMeta(dir);
-  const encoder = await loadWeights(meta);
-  return { encoder, tokenizerPath: meta.tokenizerPath, info: meta.info };
-}
-
-/** Keys a recipe's `model` section may set next to `from`: the head and the dropout rates. Sizes come from config.json. */
-export const PRETRAINED_OVERRIDE_KEYS = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout'] as const;
-
-/**
- * A recipe's `model: { from: "<folder>", pooling?, normalize?, hiddenDropout?, attentionDropout? }`:
- * loads the folder with `loadPretrained` and applies the overrides. Any other key (a size, vocabSize,
- * modelType, ...) is a UserError: those are fixed by the checkpoint. `where` names the recipe file.
- */
-export async function loadPretrainedFromRecipe(
-  model: Record<string, unknown>,
-  where: string,
-): Promise<{ encoder: SentenceEncoder; tokenizerPath: string; info: PretrainedInfo }> {
-  const from = model.from;
-  if (typeof from !== 'string' || from.length === 0) throw userError(where, 'model.from', 'must be the path of a Hugging Face / sentence-transformers model folder');
-  for (const key of Object.keys(model)) {
-    if (key !== 'from' && !(PRETRAINED_OVERRIDE_KEYS as readonly string[]).includes(key)) {
-      throw userError(where, `model.${key}`, `cannot be set together with model.from (it comes from ${join(from, 'config.json')}); settable: ${PRETRAINED_OVERRIDE_KEYS.join(', ')}`);
-    }
+export async function loadEncoder(folder: ModelFolder, overrides: EncoderOverrides = {}): Promise<SentenceEncoder> {
+  const config: ModelConfig = { ...folder.config, ...overrides };
+  const file = await openWeights(folder);
+  try {
+    return new SentenceEncoder(config, await paramsFromHf(config, file));
+  } finally {
+    await file.close();
   }
-  const { pooling, normalize, hiddenDropout, attentionDropout } = model;
-  if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling)) {
-    throw userError(where, 'model.pooling', `unknown pooling ${JSON.stringify(pooling)}; valid: ${POOLINGS.join(', ')}`);
-  }
-  if (normalize !== undefined && typeof normalize !== 'boolean') throw userError(where, 'model.normalize', 'must be true or false');
-  for (const [key, v] of [['hiddenDropout', hiddenDropout], ['attentionDropout', attentionDropout]] as const) {
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1))) throw userError(where, `model.${key}`, `must be a number in [0, 1), got ${JSON.stringify(v)}`);
-  }
-  const loaded = await loadPretrained(from);
-  const config: ModelConfig = {
-    ...loaded.encoder.config,
-    ...(pooling !== undefined ? { pooling: pooling as Pooling } : {}),
-    ...(normalize !== undefined ? { normalize } : {}),
-    ...(hiddenDropout !== undefined ? { hiddenDropout: hiddenDropout as number } : {}),
-    ...(attentionDropout !== undefined ? { attentionDropout: attentionDropout as number } : {}),
-  };
-  return {
-    encoder: new SentenceEncoder(config, loaded.encoder.params),
-    tokenizerPath: loaded.tokenizerPath,
-    info: { ...loaded.info, pooling: config.pooling, normalize: config.normalize },
-  };
 }

@@ -6,7 +6,7 @@
  * transformers' `save_pretrained` (see shared/notes/ANCHORS.md §4).
  */
 import { readFile } from 'node:fs/promises';
-import type { ModelType, Pooling } from './config.js';
+import type { Pooling } from '../model/config.js';
 import { userError } from '../util/errors.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -285,9 +285,4 @@ export function parseStConfig(raw: unknown, where: string): { prompts: Record<st
   }
   const name = cfg.default_prompt_name;
   return { prompts, defaultPromptName: typeof name === 'string' ? name : null };
-}
-
-/** The tokenizer class transformers would load for this folder's model type (for messages). */
-export function expectedTokenizer(modelType: ModelType): string {
-  return modelType === 'xlm-roberta' ? 'a Unigram (SentencePiece) tokenizer.json with <s> $A </s>' : 'a WordPiece tokenizer.json with [CLS] $A [SEP]';
 }

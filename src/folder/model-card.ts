@@ -5,8 +5,8 @@
  * Plain data in, Markdown out (with the Hub's YAML front matter).
  */
 import { readFileSync } from 'node:fs';
-import type { ModelConfig } from './config.js';
-import { maxSequenceLength } from './config.js';
+import type { ModelConfig } from '../model/config.js';
+import { maxSequenceLength } from '../model/config.js';
 
 export interface CardDataset {
   /** Display name, e.g. "scientific title→abstract pairs". */
