@@ -64,6 +64,11 @@ export { trainStep } from './train/step.js';
 export { gradCache } from './train/gradcache.js';
 export { benchTrainStep, type BenchShape, type BenchResult } from './train/bench.js';
 
+// merge (LM-Cocktail)
+export { mergeModels, MERGE_DEFAULTS, type MergeOptions, type MergeResult } from './merge/merge.js';
+export { checkWeights, softmaxWeights, exampleLoss } from './merge/weights.js';
+export { readExamples, type Example } from './merge/examples.js';
+
 // export
 export { exportOnnx, type ExportOptions, type ExportResult } from './export/export.js';
 export { buildBertOnnx } from './export/bert-graph.js';

@@ -3,7 +3,7 @@
  * (a labelled Arrow file or an STS CSV/TSV), for a model folder.
  */
 import type { CommandModule } from 'yargs';
-import { loadEncoder, readModelFolder } from '../folder/read.js';
+import { loadEncoder, readModelFolder, savedPrompts } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { evaluateFile, checkEvalFile } from '../eval/evaluate.js';
 import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
@@ -16,12 +16,6 @@ interface EvalArgs extends BackendArgs {
   'batch-size': number;
   'query-prompt'?: string;
   'document-prompt'?: string;
-}
-
-/** The saved prompt for queries (`query`) and documents (`passage`/`document`), if the model has them. */
-function savedPrompts(prompts: Record<string, string> | undefined): { query?: string; document?: string } {
-  const p = prompts ?? {};
-  return { query: p.query, document: p.passage ?? p.document ?? p.doc };
 }
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
@@ -50,7 +44,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     const encoder = await loadEncoder(folder);
     try {
       const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
-      const saved = savedPrompts(folder.prompts);
+      const saved = savedPrompts(folder);
       const prompts = { query: argv['query-prompt'] ?? saved.query, document: argv['document-prompt'] ?? saved.document };
       const metrics = await evaluateFile({
         encoder,

@@ -8,6 +8,7 @@ import { evalCommand } from './eval.js';
 import { benchCommand } from './bench.js';
 import { exportCommand } from './export.js';
 import { encodeCommand } from './encode.js';
+import { mergeCommand } from './merge.js';
 import { UserError } from '../util/errors.js';
 
 const EXIT_USAGE = 2;
@@ -22,8 +23,9 @@ async function main(): Promise<void> {
       .command(evalCommand)
       .command(exportCommand)
       .command(encodeCommand)
+      .command(mergeCommand)
       .command(benchCommand)
-      .demandCommand(1, 'Name a command: prepare, train, eval, export, encode or bench (see --help).')
+      .demandCommand(1, 'Name a command: prepare, train, eval, merge, export, encode or bench (see --help).')
       .strict()
       .help()
       .alias('h', 'help')

@@ -41,6 +41,8 @@ export interface ModelCardInfo {
   steps?: number;
   /** e.g. "tfjs-node-gpu (CUDA)". */
   backend?: string;
+  /** A model made by merging others (LM-Cocktail): how the weights were chosen and each source. */
+  merge?: { method: string; models: Array<{ path: string; weight: number; loss?: number }> };
 }
 
 export interface CardModel {
@@ -178,6 +180,13 @@ export function modelCard(model: CardModel, card: ModelCardInfo = {}, repoId = '
   );
   out.push('### contrastive', '', '```sh', 'contrastive encode --model path/to/this-folder --input texts.jsonl --output embeddings.arrow', '```', '');
 
+  if (card.merge) {
+    const withLoss = card.merge.models.some((m) => m.loss !== undefined);
+    out.push('## Merge', '', `Merged from ${card.merge.models.length} models with LM-Cocktail (every float tensor is the weighted sum of the sources'); ${card.merge.method}.`, '');
+    out.push(withLoss ? '| Source | Weight | Example loss |' : '| Source | Weight |', withLoss ? '|---|---|---|' : '|---|---|');
+    for (const m of card.merge.models) out.push(`| ${cell(m.path)} | ${cell(m.weight)} |${withLoss ? ` ${m.loss === undefined ? '' : cell(m.loss)} |` : ''}`);
+    out.push('');
+  }
   out.push('## Training', '');
   if (card.baseModel) out.push(`Base model: \`${card.baseModel}\``, '');
   if (card.datasets?.length) {
@@ -193,7 +202,7 @@ export function modelCard(model: CardModel, card: ModelCardInfo = {}, repoId = '
   if (card.trainingSeconds !== undefined) run.push(['Training time', duration(card.trainingSeconds)]);
   if (card.backend) run.push(['Backend', card.backend]);
   if (run.length) out.push('### Run', '', table(run, ['', '']), '');
-  if (!card.datasets?.length && !card.loss && !hp.length && !run.length) out.push('No training details were recorded with this folder.', '');
+  if (!card.datasets?.length && !card.loss && !hp.length && !run.length) out.push(card.merge ? 'See the source models for how each was trained.' : 'No training details were recorded with this folder.', '');
   const metrics = Object.entries(card.evalMetrics ?? {});
   if (metrics.length) {
     out.push('## Evaluation', '', card.evalDataset ? `Retrieval on \`${card.evalDataset}\` (anchor → positive):` : 'Retrieval (anchor → positive):', '');

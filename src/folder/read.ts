@@ -180,3 +180,9 @@ export async function loadEncoder(folder: ModelFolder, overrides: EncoderOverrid
     await file.close();
   }
 }
+
+/** The folder's saved prompt for queries (`query`) and for documents (`passage`, `document` or `doc`), if it has them. */
+export function savedPrompts(folder: Pick<ModelFolder, 'prompts'>): { query?: string; document?: string } {
+  const p = folder.prompts;
+  return { query: p.query, document: p.passage ?? p.document ?? p.doc };
+}

@@ -38,11 +38,19 @@ import { userError, UserError } from '../util/errors.js';
 
 export type SafeDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
 
+export type TensorData = Float32Array | Int32Array | BigInt64Array;
+
 export interface NamedTensor {
   dtype: SafeDType;
   shape: number[];
-  data: Float32Array | Int32Array | BigInt64Array;
+  data: TensorData;
 }
+
+/**
+ * One tensor for `writeSafetensorsStream`: the whole tensor, or its data as consecutive row-major
+ * slices in the header's dtype (so a tensor is never held whole; a merge computes it slice by slice).
+ */
+export type TensorPayload = NamedTensor | AsyncIterable<TensorData>;
 
 export interface SafetensorsContents {
   tensors: Record<string, NamedTensor>;
@@ -125,17 +133,17 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+function dataMatches(dtype: SafeDType, data: unknown): boolean {
+  return (dtype === 'I32' && data instanceof Int32Array) || (dtype === 'I64' && data instanceof BigInt64Array) || (dtype !== 'I32' && dtype !== 'I64' && data instanceof Float32Array);
+}
+
 function expectedArray(dtype: SafeDType): string {
   return dtype === 'I32' ? 'Int32Array' : dtype === 'I64' ? 'BigInt64Array' : 'Float32Array';
 }
 
 function checkTensor(where: string, name: string, t: NamedTensor): void {
   checkSpec(where, { name, dtype: t.dtype, shape: t.shape });
-  const okData =
-    (t.dtype === 'I32' && t.data instanceof Int32Array) ||
-    (t.dtype === 'I64' && t.data instanceof BigInt64Array) ||
-    (t.dtype !== 'I32' && t.dtype !== 'I64' && t.data instanceof Float32Array);
-  if (!okData) throw userError(where, name, `dtype ${t.dtype} needs data as ${expectedArray(t.dtype)}, got ${t.data?.constructor?.name ?? typeof t.data}`);
+  if (!dataMatches(t.dtype, t.data)) throw userError(where, name, `dtype ${t.dtype} needs data as ${expectedArray(t.dtype)}, got ${t.data?.constructor?.name ?? typeof t.data}`);
   const count = t.shape.reduce((a, b) => a * b, 1);
   if (count !== t.data.length) throw userError(where, name, `shape [${t.shape.join(', ')}] has ${count} elements but data has ${t.data.length}`);
 }
@@ -294,7 +302,8 @@ function parseEntry(where: string, name: string, info: unknown, dataLen: number)
   return { name, dtype: dtype as SafeDType, shape: [...(shape as number[])], begin, end };
 }
 
-function decodeData(dtype: SafeDType, bytes: Uint8Array): Float32Array | Int32Array | BigInt64Array {
+/** `owned`: `bytes` is a fresh buffer of its own (offset 0), so little-endian data can be viewed in place. */
+function decodeData(dtype: SafeDType, bytes: Uint8Array, owned = false): TensorData {
   const size = DTYPE_SIZE[dtype];
   const n = bytes.length / size;
   if (dtype === 'F16' || dtype === 'BF16') {
@@ -304,8 +313,7 @@ function decodeData(dtype: SafeDType, bytes: Uint8Array): Float32Array | Int32Ar
     return out;
   }
   // Copy into a fresh, aligned buffer (the source may sit at any offset, e.g. after an F16 tensor).
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
+  const copy = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
   if (LITTLE_ENDIAN) {
     if (dtype === 'F32') return new Float32Array(copy.buffer);
     if (dtype === 'I32') return new Int32Array(copy.buffer);
@@ -429,7 +437,7 @@ async function syncDir(path: string): Promise<void> {
 export async function writeSafetensorsStream(
   path: string,
   specs: TensorSpec[],
-  tensor: (name: string) => NamedTensor | Promise<NamedTensor>,
+  tensor: (name: string) => TensorPayload | Promise<TensorPayload>,
   metadata?: Record<string, string>,
 ): Promise<void> {
   const { order, head } = layout(path, specs, metadata);
@@ -439,7 +447,22 @@ export async function writeSafetensorsStream(
     const fh = await open(tmp, 'wx');
     try {
       await fh.write(head);
-      for (const name of order) await fh.write(checkedBytes(path, name, byName.get(name)!, await tensor(name)));
+      for (const name of order) {
+        const spec = byName.get(name)!;
+        const payload = await tensor(name);
+        if (!(Symbol.asyncIterator in payload)) {
+          await fh.write(checkedBytes(path, name, spec, payload));
+          continue;
+        }
+        let written = 0;
+        for await (const data of payload) {
+          if (!dataMatches(spec.dtype, data)) throw userError(path, name, `a slice of ${spec.dtype} data came as ${data?.constructor?.name}, expected ${expectedArray(spec.dtype)}`);
+          written += data.length;
+          await fh.write(tensorBytes({ dtype: spec.dtype, shape: [data.length], data }));
+        }
+        const count = spec.shape.reduce((a, b) => a * b, 1);
+        if (written !== count) throw userError(path, name, `slices held ${written} values, the shape [${spec.shape}] needs ${count}`);
+      }
       await fh.sync();
     } finally {
       await fh.close();
@@ -480,6 +503,8 @@ export interface SafetensorsFile {
   has(name: string): boolean;
   /** One tensor's data, read from the file now (F16/BF16 decoded to Float32Array). */
   read(name: string): Promise<NamedTensor>;
+  /** Elements [start, start + count) of a tensor's row-major data, read from the file now. */
+  readSlice(name: string, start: number, count: number): Promise<TensorData>;
   close(): Promise<void>;
 }
 
@@ -515,7 +540,16 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
         const e = byName.get(name);
         if (!e) throw userError(path, name, 'no such tensor in the file');
         const bytes = await readAt(dataStart + e.begin, e.end - e.begin);
-        return { dtype: e.dtype, shape: [...e.shape], data: decodeData(e.dtype, bytes) };
+        return { dtype: e.dtype, shape: [...e.shape], data: decodeData(e.dtype, bytes, true) };
+      },
+      async readSlice(name, start, count) {
+        const e = byName.get(name);
+        if (!e) throw userError(path, name, 'no such tensor in the file');
+        const size = DTYPE_SIZE[e.dtype];
+        if (!(Number.isSafeInteger(start) && Number.isSafeInteger(count) && start >= 0 && count >= 0 && e.begin + (start + count) * size <= e.end)) {
+          throw new RangeError(`${path}: ${name}: slice [${start}, ${start + count}) is outside the tensor's ${(e.end - e.begin) / size} values`);
+        }
+        return decodeData(e.dtype, await readAt(dataStart + e.begin + start * size, count * size), true);
       },
       close: () => fh.close(),
     };

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maxSequenceLength, toHfConfig, type ModelConfig } from '../model/config.js';
 import type { SentenceEncoder } from '../model/encoder.js';
-import { writeSafetensorsStream, type NamedTensor, type TensorSpec } from './safetensors.js';
+import { writeSafetensorsStream, type TensorPayload, type TensorSpec } from './safetensors.js';
 import { hfSpecs, paramToHf } from './weights.js';
 import { modelCard, toolkitVersion, type ModelCardInfo } from './model-card.js';
 import {
@@ -21,11 +21,12 @@ import { userError } from '../util/errors.js';
 
 /**
  * The tensors of model.safetensors (HF names, PyTorch layout), handed over one at a time in file order
- * so a writer never needs them all in memory (a merge computes each as it is written).
+ * (whole, or as consecutive slices) so a writer never needs them all in memory; a merge computes each
+ * slice as it is written.
  */
 export interface WeightSource {
   specs: TensorSpec[];
-  tensor(name: string): NamedTensor | Promise<NamedTensor>;
+  tensor(name: string): TensorPayload | Promise<TensorPayload>;
 }
 
 export interface ModelFolderContents {

@@ -8,17 +8,25 @@ import * as tf from '@tensorflow/tfjs';
 /** torch's F.normalize clamps the norm at 1e-12; F.cosine_similarity at 1e-8. */
 export const NORMALIZE_EPS = 1e-12;
 
-/** Row-wise L2 normalization: x_i / max(‖x_i‖, eps). x [N, H] -> [N, H] */
-export function l2Normalize(x: tf.Tensor2D, eps = NORMALIZE_EPS): tf.Tensor2D {
+/** x_i / max(‖x_i‖, eps). x [N, H] -> [N, H] */
+function unitRows(x: tf.Tensor2D, eps: number): tf.Tensor2D {
   return tf.tidy(() => {
     const norm = tf.sqrt(tf.sum(tf.mul(x, x), -1, true)); // [N, 1]
     return tf.div(x, tf.maximum(norm, eps));
   });
 }
 
-/** cos(x_i, y_i) for each row. x, y [N, H] -> [N] */
+/**
+ * Row-wise L2 normalization, x_i / max(‖x_i‖, 1e-12) (torch's F.normalize). One argument only, so
+ * `tensors.map(l2Normalize)` is safe. x [N, H] -> [N, H]
+ */
+export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return unitRows(x, NORMALIZE_EPS);
+}
+
+/** cos(x_i, y_i) for each row, norms clamped at `eps` (1e-12; F.cosine_similarity uses 1e-8). x, y [N, H] -> [N] */
 export function pairwiseCosine(x: tf.Tensor2D, y: tf.Tensor2D, eps = NORMALIZE_EPS): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(l2Normalize(x, eps), l2Normalize(y, eps)), 1) as tf.Tensor1D);
+  return tf.tidy(() => tf.sum(tf.mul(unitRows(x, eps), unitRows(y, eps)), 1) as tf.Tensor1D);
 }
 
 /** cos(a_i, b_j) for every pair of rows. a [N, H], b [M, H] -> [N, M] */

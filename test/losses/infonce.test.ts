@@ -87,3 +87,14 @@ test('gradient matches central finite differences of a float64 reference', () =>
   assertClose(ga.dataSync(), numeric(0), 1e-4, 'd loss / d anchor', 1e-3);
   assertClose(gp.dataSync(), numeric(1), 1e-4, 'd loss / d positive', 1e-3);
 });
+
+test('several hard-negative columns: every column joins the pool unscaled (float64 reference)', () => {
+  // Given: 3 rows, 3 hard-negative columns of vectors far from unit length
+  const rng = new Rng(17);
+  const rows = (n: number) => Array.from({ length: n }, () => Array.from({ length: 4 }, () => 3 * (rng.next() - 0.5)));
+  const [a, p, n1, n2, n3] = [rows(3), rows(3), rows(3), rows(3), rows(3)];
+  // When
+  const loss = infoNCE({ anchor: tf.tensor2d(a), positive: tf.tensor2d(p), negatives: [n1, n2, n3].map((n) => tf.tensor2d(n)) }, { scale: 20 });
+  // Then: equals the definition with D = [P; N1; N2; N3]
+  assertClose([loss.dataSync()[0]], [reference(a, [...p, ...n1, ...n2, ...n3], 3, 20)], 1e-5, 'loss with 3 negative columns');
+});
