@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmBackend, heapInfo, wasmInternalsAvailable } from './wasm-internals.js';
+import { asWasmBackend, assertHeapViewsLive, heapInfo, heapView, wasmInternalsAvailable } from './wasm-internals.js';
 
 type KernelArgs = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 type Kernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
@@ -23,17 +23,21 @@ export function makeGatherV2(original: Kernel): Kernel {
     const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
     const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x, indices, parsedAxis, batchDims ?? 0);
     const { batchSize, outerSize, dimSize, sliceSize } = info;
-    const idx = backend.typedArrayFromHeap(indices) as Int32Array;
-    for (let i = 0; i < idx.length; i++) {
-      const v = idx[i];
+    const numIndices = tf.util.sizeFromShape(indices.shape);
+    // Check the indices before allocating the output: this view dies with the next allocation.
+    const check = heapView(backend, indices) as Int32Array;
+    for (let i = 0; i < numIndices; i++) {
+      const v = check[i];
       if (!(v >= 0 && v < dimSize)) throw new Error(`GatherV2: the index value ${v} is not in [0, ${dimSize - 1}]`);
     }
     const out = backend.makeOutput(info.outputShape, x.dtype);
-    const perBatch = idx.length / batchSize;
     if (tf.util.sizeFromShape(info.outputShape) === 0 || sliceSize === 0) return out;
-    // After makeOutput: a malloc may have grown (replaced) the heap buffer.
+    // makeOutput may have grown the heap and detached every earlier view (`check` included, whose
+    // length is then 0: sizes below come from shapes). Nothing from here on allocates, so the heap
+    // and index views are taken now.
+    const perBatch = numIndices / batchSize;
     const heap = backend.wasm.HEAPU8;
-    const ids = backend.typedArrayFromHeap(indices) as Int32Array;
+    const ids = heapView(backend, indices) as Int32Array;
     const xOff = heapInfo(backend, x).offset;
     const oOff = heapInfo(backend, out).offset;
     const row = sliceSize * bytes;
@@ -48,6 +52,7 @@ export function makeGatherV2(original: Kernel): Kernel {
         }
       }
     }
+    assertHeapViewsLive(backend, heap, ids);
     return out;
   };
 }

@@ -76,6 +76,35 @@ export function releaseView(backend: WasmBackend, id: number): void {
   backend.wasm.tfjs.disposeData(id);
 }
 
+/**
+ * A typed-array view of `t`'s data on the wasm heap, made on the heap buffer as it is now.
+ *
+ * Any allocation on the wasm heap — `makeOutput`, `_malloc`, calling another kernel, a C entry point
+ * that allocates (XNNPACK operators, tensor registration) — can grow the WebAssembly memory, which
+ * replaces the ArrayBuffer behind HEAPU8 and detaches every view made on the old one: its length
+ * becomes 0, reads give undefined, writes are dropped, and nothing throws. So a kernel that touches
+ * the heap from JS allocates everything first, then takes its views (and HEAPU8 itself), and never
+ * keeps a view — or anything read from one, such as its length — across an allocation; sizes come
+ * from shapes. `assertHeapViewsLive` checks that before the kernel returns.
+ */
+export function heapView(backend: WasmBackend, t: TensorInfo): Float32Array | Int32Array | Uint8Array {
+  const view = backend.typedArrayFromHeap(t);
+  const size = t.shape.reduce((a, b) => a * b, 1);
+  if (view.length !== size) throw new Error(`wasm heap view of ${view.length} elements for a tensor of ${size}`);
+  return view;
+}
+
+/**
+ * Throws if a view was made on a heap buffer that has since been replaced (the heap grew after it
+ * was taken), i.e. what was read through it was not the tensor's data and what was written is lost.
+ */
+export function assertHeapViewsLive(backend: WasmBackend, ...views: ArrayBufferView[]): void {
+  const heap = backend.wasm.HEAPU8.buffer;
+  for (const v of views) {
+    if (v.buffer !== heap) throw new Error('internal error: a wasm heap view was used after the heap grew (stale view)');
+  }
+}
+
 /** Int32 shape as the byte array the C entry points take. */
 export function shapeBytes(shape: readonly number[]): Uint8Array {
   return new Uint8Array(new Int32Array(shape).buffer);

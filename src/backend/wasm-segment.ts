@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmBackend } from './wasm-internals.js';
+import { asWasmBackend, assertHeapViewsLive, heapView } from './wasm-internals.js';
 
 function unsortedSegmentSum(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
   const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
@@ -25,11 +25,12 @@ function unsortedSegmentSum(args: { inputs: NamedTensorInfoMap; backend: unknown
   const rows = tf.util.sizeFromShape(segmentIds.shape);
   const backend = asWasmBackend(args.backend);
   const out = backend.makeOutput([numSegments, ...innerShape], x.dtype); // [numSegments, ...inner]
-  // Views after makeOutput: a malloc may grow (and detach) the heap.
-  const o = backend.typedArrayFromHeap(out);
+  // Views only after the last allocation: makeOutput may grow the heap and detach earlier views
+  // (see heapView). Nothing below allocates.
+  const o = heapView(backend, out);
   o.fill(0);
-  const xs = backend.typedArrayFromHeap(x);
-  const ids = backend.typedArrayFromHeap(segmentIds);
+  const xs = heapView(backend, x);
+  const ids = heapView(backend, segmentIds);
   for (let i = 0; i < rows; i++) {
     const s = ids[i];
     if (!(s >= 0 && s < numSegments)) continue;
@@ -37,6 +38,7 @@ function unsortedSegmentSum(args: { inputs: NamedTensorInfoMap; backend: unknown
     const dst = s * inner;
     for (let j = 0; j < inner; j++) o[dst + j] += xs[src + j];
   }
+  assertHeapViewsLive(backend, o, xs, ids);
   return out;
 }
 
