@@ -122,7 +122,7 @@ async function automaticWeights(folders: ModelFolder[], opts: MergeOptions): Pro
 }
 
 /** Values per slice: a merge holds one slice per model plus a float64 accumulator (≈ 4·N + 12 bytes × SLICE). */
-export const MERGE_SLICE = 1 << 20;
+export const MERGE_SLICE = 1 << 16;
 
 /**
  * The merged tensors, computed slice by slice from the open files in the result's file order:
