@@ -44,6 +44,11 @@ function isOurs(kernelName: string): boolean {
   return k != null && ours.has(k.kernelFunc);
 }
 
+/** The kernels this module registered on wasm (overrides and additions), read from tfjs's registry. */
+export function ourWasmKernels(): string[] {
+  return tf.getKernelsForBackend('wasm').filter((k) => ours.has(k.kernelFunc)).map((k) => k.kernelName);
+}
+
 export function registerWasmOverrides(): void {
   const transposeConfig = tf.getKernel('Transpose', 'wasm');
   if (transposeConfig == null) throw new Error('wasm backend kernels are not registered (Transpose missing)');
@@ -82,5 +87,6 @@ export function registerWasmOverrides(): void {
   const seg = tf.getKernel('UnsortedSegmentSum', 'wasm');
   if (seg == null) {
     tf.registerKernel(unsortedSegmentSumConfig);
+    ours.add(unsortedSegmentSumConfig.kernelFunc);
   }
 }

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { WASM_ADDED_KERNELS, WASM_OVERRIDDEN_KERNELS } from '../../src/backend/wasm-overrides.js';
+import { ourWasmKernels, registerWasmOverrides } from '../../src/backend/wasm-overrides.js';
 import { asWasmBackend, assertHeapViewsLive, heapView } from '../../src/backend/wasm-internals.js';
 import { train } from '../../src/train/trainer.js';
 import { useBackend } from '../helpers/backend.js';
@@ -21,7 +21,9 @@ import { assertClose, values } from './helpers.js';
 import { initParams, step } from './mini-bert.js';
 
 /** Every kernel this toolkit registers on wasm. */
-const OURS = [...WASM_OVERRIDDEN_KERNELS, ...WASM_ADDED_KERNELS];
+await import('@tensorflow/tfjs-backend-wasm');
+registerWasmOverrides();
+const OURS = ourWasmKernels();
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T | Promise<T>): Promise<T> {
   await useBackend(name);
