@@ -69,6 +69,10 @@ export { mergeModels, MERGE_DEFAULTS, type MergeOptions, type MergeResult } from
 export { checkWeights, softmaxWeights, exampleLoss } from './merge/weights.js';
 export { readExamples, type Example } from './merge/examples.js';
 
+// pipelines
+export { loadPipelineConfig, validatePipelineConfig, type PipelineConfig, type Stage } from './pipeline/config.js';
+export { pipelineIter, runPipeline, type PipelineEvent, type PipelineOptions, type PlannedStage } from './pipeline/run.js';
+
 // export
 export { exportOnnx, type ExportOptions, type ExportResult } from './export/export.js';
 export { buildBertOnnx } from './export/bert-graph.js';

@@ -9,6 +9,7 @@ import { benchCommand } from './bench.js';
 import { exportCommand } from './export.js';
 import { encodeCommand } from './encode.js';
 import { mergeCommand } from './merge.js';
+import { pipelineCommand } from './pipeline.js';
 import { UserError } from '../util/errors.js';
 
 const EXIT_USAGE = 2;
@@ -24,8 +25,9 @@ async function main(): Promise<void> {
       .command(exportCommand)
       .command(encodeCommand)
       .command(mergeCommand)
+      .command(pipelineCommand)
       .command(benchCommand)
-      .demandCommand(1, 'Name a command: prepare, train, eval, merge, export, encode or bench (see --help).')
+      .demandCommand(1, 'Name a command: prepare, train, eval, merge, pipeline, export, encode or bench (see --help).')
       .strict()
       .help()
       .alias('h', 'help')

@@ -10,6 +10,7 @@ interface MergeArgs extends BackendArgs {
   weights?: number[];
   'example-data'?: string;
   temperature: number;
+  'max-examples'?: number;
   'batch-size': number;
   negatives: number;
   pooling?: Pooling;
@@ -30,6 +31,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         type: 'string',
         describe: 'Automatic weights softmax(−loss/T) from each model\'s InfoNCE loss on these examples: LM-Cocktail JSONL {"query", "pos": [...], "neg": [...]} or a pairs .arrow file',
       })
+      .option('max-examples', { type: 'number', describe: 'Use only the first N examples [default: all]' })
       .option('temperature', { type: 'number', default: MERGE_DEFAULTS.temperature, describe: 'T of the automatic weights: larger = closer to uniform' })
       .option('batch-size', { type: 'number', default: MERGE_DEFAULTS.batchSize, describe: 'Examples per batch for the example loss (passages of the batch are in-batch negatives)' })
       .option('negatives', { type: 'number', default: MERGE_DEFAULTS.negatives, describe: 'Hard negatives per example for the example loss (fewer if an example has fewer)' })
@@ -57,6 +59,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
       weights: argv.weights,
       exampleData: argv['example-data'],
       temperature: argv.temperature,
+      maxExamples: argv['max-examples'],
       batchSize: argv['batch-size'],
       negatives: argv.negatives,
       pooling: argv.pooling,

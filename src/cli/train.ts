@@ -1,10 +1,10 @@
 /** `contrastive train`: run a recipe, render progress, write checkpoints and the final model. */
 import type { CommandModule } from 'yargs';
 import { basename, extname, join } from 'node:path';
-import cliProgress from 'cli-progress';
 import { loadTrainConfig } from '../train/config.js';
 import { trainIter } from '../train/trainer.js';
-import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, type BackendArgs } from './common.js';
+import { trainRenderer } from './train-progress.js';
 
 interface TrainArgs extends BackendArgs {
   config: string;
@@ -13,11 +13,6 @@ interface TrainArgs extends BackendArgs {
   overwrite: boolean;
   'max-steps'?: number;
   'stop-after'?: number;
-}
-
-function formatMetrics(m: Record<string, number>): string {
-  const keys = 'spearman' in m ? ['spearman', 'pearson'] : ['recall@1', 'recall@10', 'mrr@10', 'ndcg@10'];
-  return keys.map((k) => `${k} ${fmt(m[k])}`).join('  ');
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -39,52 +34,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const output = argv.output ?? join('checkpoints', basename(argv.config, extname(argv.config)));
     await setupBackend(argv.backend);
 
-    const tty = Boolean(process.stderr.isTTY);
-    const bar = new cliProgress.SingleBar(
-      {
-        format: 'train |{bar}| {value}/{total} | loss {loss} | lr {lr} | {pairs} pairs/s | ETA {eta_formatted}',
-        stream: process.stderr,
-        hideCursor: true,
-        etaBuffer: 20,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let logEvery = 1;
-    for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) {
-      switch (ev.type) {
-        case 'start':
-          process.stderr.write(
-            `${ev.resumedFrom ? `resuming from ${ev.resumedFrom} at step ${ev.startStep}` : 'training'}: ` +
-              `${(ev.numParams / 1e6).toFixed(2)}M params, ${ev.stepsPerEpoch} steps/epoch, ${ev.totalSteps} steps → ${ev.output}\n` +
-              ev.datasets.map((d) => `  dataset ${d.name}: ${d.path}, loss ${d.loss}, ${d.batchesPerEpoch} batches/epoch\n`).join(''),
-          );
-          logEvery = Math.max(1, Math.round(ev.totalSteps / 20));
-          if (tty) bar.start(ev.totalSteps, ev.startStep, { loss: '-', lr: '-', pairs: '-' });
-          break;
-        case 'step': {
-          const payload = { loss: fmt(ev.loss), lr: fmt(ev.lr, 6), pairs: ev.pairsPerSec.toFixed(1) };
-          if (tty) bar.update(ev.step, payload);
-          else if (ev.step % logEvery === 0 || ev.step === ev.totalSteps) {
-            process.stderr.write(`step ${ev.step}/${ev.totalSteps} loss ${payload.loss} lr ${payload.lr} ${payload.pairs} pairs/s\n`);
-          }
-          break;
-        }
-        case 'eval':
-          if (tty) bar.stop();
-          process.stderr.write(`eval @ step ${ev.step}: ${formatMetrics(ev.metrics as unknown as Record<string, number>)}\n`);
-          if (tty) bar.start(bar.getTotal(), ev.step);
-          break;
-        case 'checkpoint':
-          if (tty) bar.stop();
-          process.stderr.write(`saved ${ev.path}\n`);
-          if (tty && ev.step < bar.getTotal()) bar.start(bar.getTotal(), ev.step);
-          break;
-        case 'end':
-          if (tty) bar.stop();
-          if (ev.metrics) process.stderr.write(`eval: ${formatMetrics(ev.metrics as unknown as Record<string, number>)}\n`);
-          process.stderr.write(`done in ${ev.seconds.toFixed(1)} s; model saved to ${ev.path}\n`);
-          break;
-      }
-    }
+    const render = trainRenderer();
+    for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) render(ev);
   },
 };

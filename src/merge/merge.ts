@@ -34,6 +34,8 @@ export interface MergeOptions {
   weights?: number[];
   /** Examples for automatic weights: LM-Cocktail JSONL ({"query", "pos": [...], "neg": [...]}) or a pairs Arrow file. */
   exampleData?: string;
+  /** Use only the first N examples of `exampleData` (LM-Cocktail suggests a few per task). */
+  maxExamples?: number;
   /** Softmax temperature of the automatic weights (LM-Cocktail's default 5). */
   temperature?: number;
   /** Examples per batch for the example loss (LM-Cocktail's default 2). */
@@ -96,7 +98,10 @@ async function checkOutput(output: string, models: string[], overwrite: boolean)
 /** Automatic weights: each model's example loss (one model in memory at a time), then softmax(−loss/T). */
 async function automaticWeights(folders: ModelFolder[], opts: MergeOptions): Promise<{ weights: number[]; losses: number[] }> {
   const path = opts.exampleData!;
-  const examples = await readExamples(path);
+  const all = await readExamples(path);
+  const limit = opts.maxExamples ?? all.length;
+  if (!Number.isInteger(limit) || limit < 1) throw userError('--max-examples', undefined, `must be a positive integer, got ${limit}`);
+  const examples = all.slice(0, limit);
   const batchSize = opts.batchSize ?? MERGE_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw userError('--batch-size', undefined, `must be a positive integer, got ${batchSize}`);
   const negatives = negativesPerExample(examples, opts.negatives ?? MERGE_DEFAULTS.negatives);

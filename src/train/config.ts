@@ -3,8 +3,8 @@
  * and list valid values. Relative paths are resolved against the current working directory (run
  * the CLI from the project root, as the README does).
  */
-import { readFileSync } from 'node:fs';
 import { userError } from '../util/errors.js';
+import { readJsonConfig } from '../util/fs.js';
 import { validateLossConfig, LOSS_SPECS, type LossConfig } from '../losses/registry.js';
 
 export type { LossConfig };
@@ -120,6 +120,7 @@ function string(obj: Section, key: string, where: string, path: string): string 
 export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw userError(where, undefined, 'a config must be a JSON object');
   const top = raw as Section;
+  if (top.stages !== undefined) throw userError(where, undefined, `is a pipeline (it has stages); run it with \`contrastive pipeline --config ${where}\``);
   checkKeys(top, TOP_KEYS, where, '');
 
   const dataRaw = { ...DATA_DEFAULTS, ...section(top, 'data', where) };
@@ -220,17 +221,5 @@ function validateDatasets(top: Section, dataRaw: Section, where: string): Datase
 
 /** Read and validate a recipe file; unreadable or non-JSON files are one-line errors naming the file. */
 export function loadTrainConfig(path: string): TrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw userError(path, undefined, `cannot read config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw userError(path, undefined, `not valid JSON: ${(err as Error).message}`);
-  }
-  return validateTrainConfig(raw, path);
+  return validateTrainConfig(readJsonConfig(path, 'config'), path);
 }

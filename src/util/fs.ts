@@ -1,5 +1,7 @@
 /** Small filesystem helpers for all-or-nothing outputs. */
+import { readFileSync } from 'node:fs';
 import { rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
+import { userError } from './errors.js';
 import { dirname, basename, join } from 'node:path';
 
 /** A sibling temp path that `commitDir`/`rename` can move into place atomically. */
@@ -32,4 +34,19 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A JSON config file, parsed; unreadable or non-JSON files are one-line UserErrors naming the file (`what`: "config", "pipeline config"). */
+export function readJsonConfig(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw userError(path, undefined, `cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw userError(path, undefined, `not valid JSON: ${(err as Error).message}`);
+  }
 }

@@ -1,11 +1,12 @@
 /** Recipe validation: unknown keys and values are one-line errors that list what is valid. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateTrainConfig, loadTrainConfig } from '../../src/train/config.js';
 import { validateModelConfig } from '../../src/model/config.js';
+import { loadPipelineConfig } from '../../src/pipeline/config.js';
 import { UserError } from '../../src/util/errors.js';
 
 const base = { tokenizer: 't.json', data: { train: 'x.arrow' } };
@@ -66,6 +67,14 @@ test('unreadable and non-JSON config files are one-line errors naming the file',
   assert.throws(() => loadTrainConfig(join(dir, 'list.json')), (e: Error) => e instanceof UserError && /list\.json: a config must be a JSON object/.test(e.message));
 });
 
-test('every bundled recipe in configs/ validates', () => {
-  for (const f of readdirSync('configs').filter((n) => n.endsWith('.json'))) loadTrainConfig(`configs/${f}`);
+test('every bundled recipe in configs/ validates (pipelines as pipelines; train refuses them with the command to use)', () => {
+  for (const f of readdirSync('configs').filter((n) => n.endsWith('.json'))) {
+    const path = `configs/${f}`;
+    if ('stages' in JSON.parse(readFileSync(path, 'utf8'))) {
+      loadPipelineConfig(path);
+      assert.throws(() => loadTrainConfig(path), /is a pipeline \(it has stages\); run it with `contrastive pipeline --config/);
+    } else {
+      loadTrainConfig(path);
+    }
+  }
 });
