@@ -16,7 +16,7 @@ function run(args: string[]) {
 test('--help explains every command', () => {
   const top = run(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['prepare', 'train', 'eval', 'export', 'encode', 'bench']) assert.match(top.stdout, new RegExp(`contrastive ${cmd}`));
+  for (const cmd of ['prepare', 'train', 'eval', 'merge', 'pipeline', 'export', 'encode', 'bench']) assert.match(top.stdout, new RegExp(`contrastive ${cmd}`));
   const trainHelp = run(['train', '--help']).stdout;
   for (const flag of ['--config', '--output', '--resume', '--backend', '--max-steps']) assert.match(trainHelp, new RegExp(flag));
   assert.match(run(['eval', '--help']).stdout, /--json/);
