@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { basename, extname, join } from 'node:path';
 import { loadTrainConfig } from '../train/config.js';
 import { trainIter } from '../train/trainer.js';
-import { withBackend, setupBackend, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, stopOnSignals, type BackendArgs } from './common.js';
 import { trainRenderer } from './train-progress.js';
 
 interface TrainArgs extends BackendArgs {
@@ -35,6 +35,16 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     await setupBackend(argv.backend);
 
     const render = trainRenderer();
-    for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) render(ev);
+    const stop = stopOnSignals();
+    try {
+      for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'], signal: stop.signal })) render(ev);
+    } finally {
+      stop.dispose();
+    }
+    const code = stop.exitCode();
+    if (code !== undefined) {
+      process.stderr.write(`resume with: contrastive train --config ${argv.config} --output ${output} --resume\n`);
+      process.exitCode = code;
+    }
   },
 };

@@ -53,6 +53,8 @@ export interface OptimConfig {
   checkpointEvery: number;
   /** Run eval on `data.eval` every N steps (0: only at the end). */
   evalEvery: number;
+  /** Steps in a row whose loss or gradient is NaN/Inf (their updates are skipped) before the run stops. */
+  maxBadSteps: number;
 }
 
 export interface TrainConfig {
@@ -79,6 +81,7 @@ const TRAIN_DEFAULTS: OptimConfig = {
   maxGradNorm: 1.0,
   checkpointEvery: 0,
   evalEvery: 0,
+  maxBadSteps: 5,
 };
 const TOP_KEYS = ['name', 'seed', 'tokenizer', 'model', 'datasets', 'data', 'loss', 'train'];
 const DATASET_KEYS = ['name', 'path', 'loss', 'columns', 'prompts', 'noDuplicates'];
@@ -149,6 +152,7 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
     maxGradNorm: number(trainRaw, 'maxGradNorm', where, 'train.maxGradNorm', { min: 0 }),
     checkpointEvery: number(trainRaw, 'checkpointEvery', where, 'train.checkpointEvery', { int: true, min: 0 }),
     evalEvery: number(trainRaw, 'evalEvery', where, 'train.evalEvery', { int: true, min: 0 }),
+    maxBadSteps: number(trainRaw, 'maxBadSteps', where, 'train.maxBadSteps', { int: true, min: 0 }),
   };
   if (train.maxSteps === 0 && train.epochs <= 0) throw userError(where, 'train.epochs', 'set epochs > 0 or maxSteps > 0');
   if (train.miniBatchSize > train.batchSize) {

@@ -1,12 +1,19 @@
 /** Small filesystem helpers for all-or-nothing outputs. */
 import { readFileSync } from 'node:fs';
-import { rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
+import { readdir, rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
 import { userError } from './errors.js';
 import { dirname, basename, join } from 'node:path';
 
 /** A sibling temp path that `commitDir`/`rename` can move into place atomically. */
 export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/** Remove what killed writes left in `dir`: `tempSibling` paths (and their `.old` twins). Returns the names removed. */
+export async function removeTempSiblings(dir: string): Promise<string[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\..+\.tmp-\d+-\d+/.test(n));
+  for (const n of names) await rm(join(dir, n), { recursive: true, force: true });
+  return names;
 }
 
 /**
