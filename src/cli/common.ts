@@ -1,6 +1,7 @@
 /** Options and helpers shared by the CLI commands. */
 import type { Argv } from 'yargs';
 import { BACKEND_REQUESTS, initBackend, type BackendRequest, type BackendInfo } from '../backend/select.js';
+import { userError } from '../util/errors.js';
 
 export interface BackendArgs {
   backend: BackendRequest;
@@ -55,4 +56,14 @@ export function stopOnSignals(): { signal: AbortSignal; exitCode: () => number |
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/**
+ * A numeric flag that must be a whole number ≥ `min` (yargs turns `--max-steps abc` into NaN and lets
+ * `-3` through): the value, or a one-line UserError naming the flag. `undefined` passes through.
+ */
+export function intFlag(value: number | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min) throw userError(flag, undefined, `must be a whole number ≥ ${min}, got ${Number.isNaN(value) ? 'not a number' : value}`);
+  return value;
 }

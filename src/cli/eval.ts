@@ -6,7 +6,9 @@ import type { CommandModule } from 'yargs';
 import { loadEncoder, readModelFolder, savedPrompts } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { evaluateFile, checkEvalFile } from '../eval/evaluate.js';
-import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, fmt, intFlag, type BackendArgs } from './common.js';
+import { maxSequenceLength } from '../model/config.js';
+import { userError } from '../util/errors.js';
 
 interface EvalArgs extends BackendArgs {
   model: string;
@@ -38,9 +40,15 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('$0 eval --model checkpoints/tiny/final --data data/eval.arrow', 'retrieval on held-out title–abstract pairs')
       .example('$0 eval --model checkpoints/user-symmetric/final --data stsb-en-dev.csv --json', 'STS correlation on a CSV as distributed') as never,
   handler: async (argv) => {
+    intFlag(argv['batch-size'], '--batch-size', 1);
+    intFlag(argv['max-length'], '--max-length', 2);
     const mode = await checkEvalFile(argv.data); // validate the data file before loading the model
-    await setupBackend(argv.backend);
     const folder = await readModelFolder(argv.model);
+    const limit = maxSequenceLength(folder.config);
+    if (argv['max-length'] !== undefined && argv['max-length'] > limit) {
+      throw userError('--max-length', undefined, `${argv['max-length']} exceeds the ${limit} tokens ${argv.model}'s positions allow`);
+    }
+    await setupBackend(argv.backend);
     const encoder = await loadEncoder(folder);
     try {
       const tokenizer = await TextTokenizer.load(folder.tokenizerPath);

@@ -31,6 +31,14 @@ test('user mistakes exit 2 with one line naming the file or field, no stack trac
     [['eval', '--model', 'checkpoints/none', '--data', 'data/eval.arrow'], /checkpoints\/none: model folder not found/],
     [['eval', '--model', 'checkpoints/none', '--data', 'data/missing.arrow'], /data\/missing\.arrow/],
     [['frobnicate'], /Unknown argument: frobnicate/],
+    [['train', '--config', 'configs/tiny.json', '--max-steps', '-3'], /--max-steps: must be a whole number ≥ 1, got -3/],
+    [['train', '--config', 'configs/tiny.json', '--max-steps', 'abc'], /--max-steps: must be a whole number ≥ 1, got not a number/],
+    [['train', '--config', 'configs/tiny.json', '--stop-after', '-1'], /--stop-after: must be a whole number ≥ 1, got -1/],
+    [['eval', '--model', 'test/fixtures/st-check/bert-mean-norm', '--data', 'data/eval.arrow', '--batch-size', '0'], /--batch-size: must be a whole number ≥ 1, got 0/],
+    [['eval', '--model', 'test/fixtures/st-check/bert-mean-norm', '--data', 'data/eval.arrow', '--max-length', '100000'], /--max-length: 100000 exceeds the \d+ tokens .*positions allow/],
+    [['train', '--config', 'configs/user.json'], /configs\/user\.json: is a pipeline \(it has stages\); run it with `contrastive pipeline --config configs\/user\.json`/],
+    [['merge', '--models', 'test/fixtures/lm-cocktail/models/a', '--output', '/tmp/x'], /--models: give two or more model folders to merge, got 1/],
+    [['pipeline', '--config', 'configs/tiny.json'], /configs\/tiny\.json: is a training recipe \(it has no stages\); run it with `contrastive train --config configs\/tiny\.json`/],
   ];
   for (const [args, pattern] of cases) {
     const r = run(args);
