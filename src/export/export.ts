@@ -4,12 +4,12 @@
  * moved into place: the fp32 graph against the TensorFlow.js encoder, the int8 graph by its cosine
  * agreement with fp32.
  */
-import { copyFile, mkdir, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
+import { copyFile, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import type { Pooling } from '../model/config.js';
 import { userError } from '../util/errors.js';
 import { loadEncoder, readModelFolder } from '../folder/read.js';
-import { tempSibling } from '../util/fs.js';
+import { ensureDir, tempSibling } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset, type ParamData } from './bert-graph.js';
 import type { SentenceEncoder } from '../model/encoder.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
@@ -84,7 +84,7 @@ async function copyMetadata(from: string, to: string): Promise<void> {
     if (info.isDirectory()) {
       await cp(src, dst, { recursive: true });
     } else {
-      await mkdir(dirname(dst), { recursive: true });
+      await ensureDir(dirname(dst));
       const tmp = tempSibling(dst);
       await copyFile(src, tmp);
       await rename(tmp, dst);
@@ -161,9 +161,7 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
       }
     }
 
-    await mkdir(onnxDir, { recursive: true }).catch((err) => {
-      throw userError(onnxDir, undefined, `cannot create folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    });
+    await ensureDir(onnxDir);
     if (resolve(outDir) !== resolve(opts.model)) await copyMetadata(opts.model, outDir);
     await writeFileAtomic(path, fp32);
     if (quantized) {

@@ -6,7 +6,7 @@
  * functions of the recipe's seed, so a run resumed from `checkpoint-N` continues exactly as the
  * uninterrupted run would have.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
@@ -21,7 +21,7 @@ import { trainStep } from './step.js';
 import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
 import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, type CheckpointEntry, type TrainerState } from './checkpoint.js';
-import { removeTempSiblings } from '../util/fs.js';
+import { ensureDir, removeTempSiblings } from '../util/fs.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
 import type { ModelCardInfo } from '../folder/model-card.js';
@@ -201,7 +201,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       throw problem;
     }
     optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
-    await mkdir(opts.output, { recursive: true });
+    await ensureDir(opts.output);
     await writeFile(join(opts.output, 'metrics.jsonl'), '');
   }
 

@@ -95,3 +95,19 @@ test('prepare → train → eval --json on a small file, and a bad config leaves
   assert.match(bad.stderr, /loss\.name: unknown loss "hinge"; valid: infonce/);
   assert.ok(!existsSync(join(dir, 'bad-run')));
 });
+
+test('outputs the file system refuses are one-line errors, never a hang: below /proc, below a regular file', () => {
+  const file = join(process.cwd(), 'package.json');
+  const A = 'test/fixtures/lm-cocktail/models/a';
+  const cases: [string[], RegExp][] = [
+    [['merge', '--models', A, A, '-o', '/proc/merged'], /\/proc: cannot write here/],
+    [['merge', '--models', A, A, '-o', join(file, 'merged')], /package\.json: is a file, not a folder/],
+    [['export', '--model', A, '--output', '/proc/x/y', '--no-verify'], /\/proc\/x: cannot create folder/],
+    [['train', '--config', 'configs/tiny.json', '--output', join(file, 'run'), '--max-steps', '1', '--backend', 'cpu'], /package\.json\/run: cannot use this folder: a part of the path is a file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status} (signal ${r.signal})\n${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+});
