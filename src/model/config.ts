@@ -4,6 +4,7 @@
  * object from a recipe into one, with errors that name the key and list valid values.
  */
 import { userError } from '../util/errors.js';
+import { validateMoe, type MoeConfig } from './moe.js';
 
 export const POOLINGS = ['mean', 'cls'] as const;
 export type Pooling = (typeof POOLINGS)[number];
@@ -31,6 +32,8 @@ export interface BertConfig {
   attentionDropout: number;
   initializerRange: number;
   padTokenId: number;
+  /** SciMult's task-routed experts (moe.ts); absent: a dense BERT. */
+  moe?: MoeConfig;
 }
 
 export interface ModelConfig extends BertConfig {
@@ -64,7 +67,7 @@ const NUMERIC_KEYS = [
 const INT_KEYS = new Set<string>([
   'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize', 'padTokenId',
 ]);
-export const MODEL_CONFIG_KEYS = ['modelType', ...NUMERIC_KEYS, 'pooling', 'normalize'] as const;
+export const MODEL_CONFIG_KEYS = ['modelType', ...NUMERIC_KEYS, 'pooling', 'normalize', 'moe'] as const;
 
 /**
  * Validate a `model` section from a recipe. `vocabSize` may be omitted: it then comes from the
@@ -109,6 +112,7 @@ export function validateModelConfig(raw: unknown, where: string, fallbackVocab?:
   if (!(MODEL_TYPES as readonly string[]).includes(c.modelType as string)) {
     throw userError(where, 'model.modelType', `unknown model type ${JSON.stringify(c.modelType)}; valid: ${MODEL_TYPES.join(', ')}`);
   }
+  if (obj.moe !== undefined) c.moe = validateMoe(obj.moe, c.numLayers, where);
   return c;
 }
 
@@ -124,7 +128,7 @@ export function maxSequenceLength(c: BertConfig): number {
 export function toHfConfig(c: BertConfig): Record<string, unknown> {
   const xlmr = c.modelType === 'xlm-roberta';
   return {
-    architectures: [xlmr ? 'XLMRobertaModel' : 'BertModel'],
+    architectures: [c.moe ? 'MoEBertModel' : xlmr ? 'XLMRobertaModel' : 'BertModel'],
     model_type: xlmr ? 'xlm-roberta' : 'bert',
     attention_probs_dropout_prob: c.attentionDropout,
     ...(xlmr ? { bos_token_id: 0, eos_token_id: 2 } : {}),
@@ -144,6 +148,8 @@ export function toHfConfig(c: BertConfig): Record<string, unknown> {
     type_vocab_size: c.typeVocabSize,
     use_cache: true,
     vocab_size: c.vocabSize,
+    // SciMult's experts: transformers' BertModel would not load them, so the folder names another class
+    ...(c.moe ? { moe: { layers: c.moe.layers, parts: c.moe.parts, experts: c.moe.experts, tasks: c.moe.tasks } } : {}),
   };
 }
 
@@ -179,11 +185,13 @@ export function fromHfConfig(hf: Record<string, unknown>, where: string): BertCo
   if (hf.is_decoder === true || hf.add_cross_attention === true) {
     throw userError(where, 'is_decoder', 'decoder / cross-attention configurations are not supported; supported: encoder-only BertModel, XLMRobertaModel');
   }
+  const numLayers = num('num_hidden_layers');
   return {
     modelType,
+    ...(hf.moe !== undefined ? { moe: validateMoe(hf.moe, numLayers, where, 'moe') } : {}),
     vocabSize: num('vocab_size'),
     hiddenSize: num('hidden_size'),
-    numLayers: num('num_hidden_layers'),
+    numLayers,
     numHeads: num('num_attention_heads'),
     intermediateSize: num('intermediate_size'),
     maxPositions: num('max_position_embeddings'),
@@ -199,15 +207,15 @@ export function fromHfConfig(hf: Record<string, unknown>, where: string): BertCo
 /** What a model loaded from a folder may change: its head and dropout (sizes come from config.json). */
 export type EncoderOverrides = Partial<Pick<ModelConfig, 'pooling' | 'normalize' | 'hiddenDropout' | 'attentionDropout'>>;
 
-/** Keys a recipe's `model` section may set next to `from`. */
-export const MODEL_FROM_KEYS = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout'] as const;
+/** Keys a recipe's `model` section may set next to `from` (`moe` turns a dense folder into SciMult's MoE model). */
+export const MODEL_FROM_KEYS = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout', 'moe'] as const;
 
 /**
  * A recipe's `model: { from: "<folder>", pooling?, normalize?, hiddenDropout?, attentionDropout? }`:
  * the folder to fine-tune and what to change about it. Any other key (a size, vocabSize, modelType, ...)
  * is a UserError: those are fixed by the checkpoint. `where` names the recipe file.
  */
-export function validateModelFrom(model: Record<string, unknown>, where: string): { from: string; overrides: EncoderOverrides } {
+export function validateModelFrom(model: Record<string, unknown>, where: string): { from: string; overrides: EncoderOverrides; moe?: unknown } {
   const from = model.from;
   if (typeof from !== 'string' || from.length === 0) throw userError(where, 'model.from', 'must be the path of a Hugging Face / sentence-transformers model folder');
   for (const key of Object.keys(model)) {
@@ -228,5 +236,6 @@ export function validateModelFrom(model: Record<string, unknown>, where: string)
   if (normalize !== undefined) overrides.normalize = normalize as boolean;
   if (hiddenDropout !== undefined) overrides.hiddenDropout = hiddenDropout as number;
   if (attentionDropout !== undefined) overrides.attentionDropout = attentionDropout as number;
-  return { from, overrides };
+  // `moe` is validated against the folder's layer count once the folder is read (see loadEncoder)
+  return { from, overrides, ...(model.moe !== undefined ? { moe: model.moe } : {}) };
 }

@@ -4,19 +4,42 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import { bertForward, type EncoderInputs, type ForwardOptions } from './bert.js';
-import { initParams, type Params, disposeParams, countParams } from './params.js';
+import { initParams, withExperts, type Params, disposeParams, countParams } from './params.js';
 import { pool } from './pooling.js';
+import { expertOf, type MoeConfig } from './moe.js';
 import { l2Normalize } from '../math/similarity.js';
 import type { TokenBatch } from '../data/tokenizer.js';
+import { UserError } from '../util/errors.js';
 
 export class SentenceEncoder {
   constructor(
     readonly config: ModelConfig,
     readonly params: Params,
+    /** The expert inputs without one of their own are routed to (MoE models; see `forTask`). */
+    readonly expert?: number,
   ) {}
+
+  /**
+   * This encoder routed to `task`'s expert (a view sharing the params: dispose only one of the two).
+   * Dense models have no tasks: the name is then a UserError, as an unknown task is (`where` names the flag).
+   */
+  forTask(task: string, where = '--task'): SentenceEncoder {
+    if (!this.config.moe) throw new UserError(`${where}: the model has no task experts (no moe in its config.json); leave ${where} out`);
+    return new SentenceEncoder(this.config, this.params, expertOf(this.config.moe, task, where));
+  }
 
   static init(config: ModelConfig, seed: number): SentenceEncoder {
     return new SentenceEncoder(config, initParams(config, seed));
+  }
+
+  /**
+   * A dense encoder turned into SciMult's task-routed model: every expert a copy of the dense weights
+   * it replaces. Consumes this encoder's params (do not use or dispose it afterwards).
+   */
+  withExperts(moe: MoeConfig): SentenceEncoder {
+    if (this.config.moe) throw new Error('the encoder already has experts');
+    const config = { ...this.config, moe };
+    return new SentenceEncoder(config, withExperts(this.params, config));
   }
 
   get numParams(): number {
@@ -25,7 +48,8 @@ export class SentenceEncoder {
 
   /** Sentence embeddings [B, H]; call inside tf.tidy / variableGrads. */
   embed(inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor2D {
-    const tokens = bertForward(this.config, this.params, inputs, opts); // [B, S, H]
+    const routed = inputs.expert === undefined && this.expert !== undefined ? { ...inputs, expert: this.expert } : inputs;
+    const tokens = bertForward(this.config, this.params, routed, opts); // [B, S, H]
     const pooled = pool(tokens, inputs.attentionMask, this.config.pooling); // [B, H]
     return this.config.normalize ? l2Normalize(pooled) : pooled;
   }
@@ -49,4 +73,5 @@ export function disposeInputs(inputs: EncoderInputs): void {
   inputs.inputIds.dispose();
   inputs.attentionMask.dispose();
   inputs.tokenTypeIds?.dispose();
+  if (typeof inputs.expert === 'object') inputs.expert.dispose();
 }
