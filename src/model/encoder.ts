@@ -6,10 +6,9 @@ import type { ModelConfig } from './config.js';
 import { bertForward, type EncoderInputs, type ForwardOptions } from './bert.js';
 import { initParams, withExperts, type Params, disposeParams, countParams } from './params.js';
 import { pool } from './pooling.js';
-import { expertOf, type MoeConfig } from './moe.js';
+import { resolveTask, type MoeConfig } from './moe.js';
 import { l2Normalize } from '../math/similarity.js';
 import type { TokenBatch } from '../data/tokenizer.js';
-import { UserError } from '../util/errors.js';
 
 export class SentenceEncoder {
   constructor(
@@ -20,12 +19,12 @@ export class SentenceEncoder {
   ) {}
 
   /**
-   * This encoder routed to `task`'s expert (a view sharing the params: dispose only one of the two).
-   * Dense models have no tasks: the name is then a UserError, as an unknown task is (`where` names the flag).
+   * This encoder routed to `task`'s expert (a view sharing the params: dispose only one of the two);
+   * a dense encoder with no task is itself. A missing, unknown or needless task is a UserError naming `where`.
    */
-  forTask(task: string, where = '--task'): SentenceEncoder {
-    if (!this.config.moe) throw new UserError(`${where}: the model has no task experts (no moe in its config.json); leave ${where} out`);
-    return new SentenceEncoder(this.config, this.params, expertOf(this.config.moe, task, where));
+  forTask(task: string | undefined, where = '--task'): SentenceEncoder {
+    const expert = resolveTask(this.config.moe, task, where);
+    return expert === undefined ? this : new SentenceEncoder(this.config, this.params, expert);
   }
 
   static init(config: ModelConfig, seed: number): SentenceEncoder {

@@ -92,6 +92,19 @@ export function expertOf(moe: MoeConfig, task: string, where: string): number {
   return e;
 }
 
+/**
+ * The expert a `--task` flag (or recipe key, named by `where`) asks for: an MoE model needs a task it
+ * knows; a dense model takes none (undefined). Both mistakes are one-line UserErrors.
+ */
+export function resolveTask(moe: MoeConfig | undefined, task: string | undefined, where: string): number | undefined {
+  if (!moe) {
+    if (task !== undefined) throw userError(where, undefined, `the model has no task experts (no moe in its config.json); leave ${where} out`);
+    return undefined;
+  }
+  if (task === undefined) throw userError(where, undefined, `required: the model routes by task; valid: ${Object.keys(moe.tasks).join(', ')}`);
+  return expertOf(moe, task, where);
+}
+
 /** The per-layer sublayers a part replaces, with SciMult's expert name for each (relative to `encoder.layer.{i}.`). */
 const EXPERT_PREFIXES: Record<MoePart, Array<[dense: string, expert: string]>> = {
   attn: [

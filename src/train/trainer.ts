@@ -263,9 +263,8 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   });
   const save = async (dir: string, metrics?: EvalMetrics) =>
     saveCheckpoint({ dir, encoder, optimizer, tokenizerPath, config, state, prompts: stPrompts(prompts), card: card(metrics) });
-  const evalEncoder = () => (config.data.evalTask !== undefined ? encoder.forTask(config.data.evalTask, `${where}: data.evalTask`) : encoder);
   const evaluate = async () =>
-    config.data.eval ? evaluateFile({ encoder: evalEncoder(), tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
+    config.data.eval ? evaluateFile({ encoder: encoder.forTask(config.data.evalTask, `${where}: data.evalTask`), tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
 
   let badInARow = 0;
   try {
