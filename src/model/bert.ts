@@ -59,12 +59,12 @@ export interface ForwardOptions {
   training?: { seed: () => number };
 }
 
-function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+export function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
   // x: [N, in] @ W: [in, out] + b: [out] -> [N, out], the bias added inside the matmul kernel
   return tf.fused.matMul({ a: x, b: params[`${prefix}.weight`] as tf.Tensor2D, bias: params[`${prefix}.bias`] }) as tf.Tensor2D;
 }
 
-function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
+export function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
   // normalise over the last axis: x [N, H]
   const mean = tf.mean(x, -1, true); // [N, 1]
   const centered = tf.sub(x, mean); // [N, H]
@@ -78,7 +78,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T;
 }
 
-function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {
+export function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {
   if (!opts.training || rate === 0) return x;
   return tf.dropout(x, rate, undefined, opts.training.seed()) as T;
 }
@@ -108,6 +108,7 @@ function positionEmbeddings(c: BertConfig, params: Params, inputIds: tf.Tensor2D
  * Token embeddings of the last layer, [B, S, H]. Call inside `tf.tidy` (or `variableGrads`).
  */
 export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor3D {
+  if (c.modelType === 'deberta') throw new Error('bertForward: a deberta config runs debertaForward (deberta.ts); SentenceEncoder.tokens picks the right one');
   const [B, S] = inputs.inputIds.shape;
   const H = c.hiddenSize;
   const nh = c.numHeads;

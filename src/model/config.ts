@@ -10,10 +10,11 @@ export const POOLINGS = ['mean', 'cls'] as const;
 export type Pooling = (typeof POOLINGS)[number];
 
 /**
- * Architectures that share BERT's tensors and forward pass. `xlm-roberta` differs only in its
- * position ids (they start at padTokenId + 1 and skip padding, see bert.ts) and its HF names.
+ * Architectures: `bert`; `xlm-roberta`, which differs only in its position ids (they start at
+ * padTokenId + 1 and skip padding, see bert.ts) and its HF names; `deberta`, DeBERTa v1 without
+ * relative attention as USER's base uses it (deberta.ts: fused in_proj, masked embeddings, no token types).
  */
-export const MODEL_TYPES = ['bert', 'xlm-roberta'] as const;
+export const MODEL_TYPES = ['bert', 'xlm-roberta', 'deberta'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 export interface BertConfig {
@@ -85,9 +86,10 @@ export function validateModelConfig(raw: unknown, where: string, fallbackVocab?:
       throw userError(where, `model.${key}`, `unknown key; valid keys: ${MODEL_CONFIG_KEYS.join(', ')}`);
     }
   }
-  // XLM-R pads with <pad> = 1 (XLMRobertaConfig's default), and its position ids depend on it
-  const padDefault = obj.modelType === 'xlm-roberta' ? { padTokenId: 1 } : {};
-  const cfg: Record<string, unknown> = { ...DEFAULT_MODEL_CONFIG, ...padDefault, vocabSize: fallbackVocab, ...obj };
+  // XLM-R pads with <pad> = 1 (XLMRobertaConfig's default), and its position ids depend on it;
+  // DeBERTa (DebertaConfig's defaults, as deepvk/deberta-v1-base): no token types, LayerNorm eps 1e-7
+  const typeDefaults = obj.modelType === 'xlm-roberta' ? { padTokenId: 1 } : obj.modelType === 'deberta' ? { typeVocabSize: 0, layerNormEps: 1e-7 } : {};
+  const cfg: Record<string, unknown> = { ...DEFAULT_MODEL_CONFIG, ...typeDefaults, vocabSize: fallbackVocab, ...obj };
   for (const key of NUMERIC_KEYS) {
     const v = cfg[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (INT_KEYS.has(key) && !Number.isInteger(v))) {
@@ -96,6 +98,7 @@ export function validateModelConfig(raw: unknown, where: string, fallbackVocab?:
   }
   const c = cfg as unknown as ModelConfig;
   for (const key of ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize'] as const) {
+    if (key === 'typeVocabSize' && c.modelType === 'deberta') continue; // DeBERTa: 0 = no token-type embeddings
     if (c[key] < 1) throw userError(where, `model.${key}`, 'must be at least 1');
   }
   if (c.hiddenSize % c.numHeads !== 0) {
@@ -112,7 +115,10 @@ export function validateModelConfig(raw: unknown, where: string, fallbackVocab?:
   if (!(MODEL_TYPES as readonly string[]).includes(c.modelType as string)) {
     throw userError(where, 'model.modelType', `unknown model type ${JSON.stringify(c.modelType)}; valid: ${MODEL_TYPES.join(', ')}`);
   }
-  if (obj.moe !== undefined) c.moe = validateMoe(obj.moe, c.numLayers, where);
+  if (obj.moe !== undefined) {
+    if (c.modelType === 'deberta') throw userError(where, 'model.moe', 'task experts are implemented for BERT layers; valid with modelType bert or xlm-roberta');
+    c.moe = validateMoe(obj.moe, c.numLayers, where);
+  }
   return c;
 }
 
@@ -126,6 +132,7 @@ export function maxSequenceLength(c: BertConfig): number {
  * sentence-transformers and transformers.js read; `model_type` picks the class).
  */
 export function toHfConfig(c: BertConfig): Record<string, unknown> {
+  if (c.modelType === 'deberta') return toDebertaConfig(c);
   const xlmr = c.modelType === 'xlm-roberta';
   return {
     architectures: [c.moe ? 'MoEBertModel' : xlmr ? 'XLMRobertaModel' : 'BertModel'],
@@ -153,10 +160,57 @@ export function toHfConfig(c: BertConfig): Record<string, unknown> {
   };
 }
 
+/** `config.json` for a transformers `DebertaModel` without relative attention (the keys DebertaConfig saves). */
+function toDebertaConfig(c: BertConfig): Record<string, unknown> {
+  return {
+    architectures: ['DebertaModel'],
+    model_type: 'deberta',
+    attention_probs_dropout_prob: c.attentionDropout,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: c.hiddenDropout,
+    hidden_size: c.hiddenSize,
+    initializer_range: c.initializerRange,
+    intermediate_size: c.intermediateSize,
+    layer_norm_eps: c.layerNormEps,
+    max_position_embeddings: c.maxPositions,
+    max_relative_positions: -1,
+    num_attention_heads: c.numHeads,
+    num_hidden_layers: c.numLayers,
+    pad_token_id: c.padTokenId,
+    pooler_dropout: 0,
+    pooler_hidden_act: 'gelu',
+    pooler_hidden_size: c.hiddenSize,
+    pos_att_type: null,
+    position_biased_input: true,
+    relative_attention: false,
+    torch_dtype: 'float32',
+    type_vocab_size: c.typeVocabSize,
+    vocab_size: c.vocabSize,
+  };
+}
+
+/**
+ * What of a `deberta` config.json the forward pass (deberta.ts) does not implement, as a UserError:
+ * relative (disentangled) attention, pos_att_type (it also changes the attention scale), embeddings
+ * without positions, a factorised embedding size, talking heads.
+ */
+function checkDeberta(hf: Record<string, unknown>, where: string): void {
+  const later = 'full disentangled attention is a later step; supported: deberta with relative_attention false, as deepvk/deberta-v1-base';
+  if (hf.relative_attention === true) throw userError(where, 'relative_attention', `true (DeBERTa's disentangled relative attention) is not supported yet; ${later}`);
+  const pos = hf.pos_att_type;
+  if (pos !== undefined && pos !== null && !(Array.isArray(pos) && pos.length === 0) && pos !== '') {
+    throw userError(where, 'pos_att_type', `${JSON.stringify(pos)} is not supported (it belongs to relative attention and changes the attention scale); supported: null`);
+  }
+  if (hf.position_biased_input === false) throw userError(where, 'position_biased_input', `false (no absolute positions: relative attention only) is not supported; ${later}`);
+  if (hf.embedding_size !== undefined && hf.embedding_size !== hf.hidden_size) throw userError(where, 'embedding_size', `${hf.embedding_size} (a projected embedding) is not supported; supported: equal to hidden_size`);
+  if (hf.talking_head === true) throw userError(where, 'talking_head', 'true is not supported; supported: false');
+}
+
 /** HF class defaults for keys a config.json may omit (BertConfig / XLMRobertaConfig `__init__`). */
 const HF_DEFAULTS: Record<ModelType, Record<string, number>> = {
   bert: { type_vocab_size: 2, layer_norm_eps: 1e-12, pad_token_id: 0, max_position_embeddings: 512 },
   'xlm-roberta': { type_vocab_size: 2, layer_norm_eps: 1e-12, pad_token_id: 1, max_position_embeddings: 512 },
+  deberta: { type_vocab_size: 0, layer_norm_eps: 1e-7, pad_token_id: 0, max_position_embeddings: 512 },
 };
 const SUPPORTED_ACTIVATIONS = ['gelu'];
 
@@ -167,9 +221,13 @@ const SUPPORTED_ACTIVATIONS = ['gelu'];
  */
 export function fromHfConfig(hf: Record<string, unknown>, where: string): BertConfig {
   const modelType = (hf.model_type ?? 'bert') as ModelType;
-  if (!(MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw userError(where, 'model_type', `unsupported model_type ${JSON.stringify(hf.model_type)}; supported: ${MODEL_TYPES.join(', ')} (BertModel and XLMRobertaModel checkpoints)`);
+  if (hf.model_type === 'deberta-v2') {
+    throw userError(where, 'model_type', 'unsupported model_type "deberta-v2" (DeBERTa v2/v3 need disentangled relative attention, a later step); supported: bert, xlm-roberta, deberta (v1 with relative_attention false)');
   }
+  if (!(MODEL_TYPES as readonly string[]).includes(modelType)) {
+    throw userError(where, 'model_type', `unsupported model_type ${JSON.stringify(hf.model_type)}; supported: ${MODEL_TYPES.join(', ')} (BertModel, XLMRobertaModel and DebertaModel without relative attention)`);
+  }
+  if (modelType === 'deberta') checkDeberta(hf, where);
   const defaults = HF_DEFAULTS[modelType];
   const num = (key: string, fallback?: number): number => {
     const v = hf[key] ?? fallback ?? defaults[key];

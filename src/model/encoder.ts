@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import { bertForward, type EncoderInputs, type ForwardOptions } from './bert.js';
+import { debertaForward } from './deberta.js';
 import { initParams, withExperts, type Params, disposeParams, countParams } from './params.js';
 import { pool } from './pooling.js';
 import { resolveTask, type MoeConfig } from './moe.js';
@@ -45,10 +46,16 @@ export class SentenceEncoder {
     return countParams(this.params);
   }
 
+  /** Token embeddings of the last layer [B, S, H] (the network of config.modelType); call inside tf.tidy / variableGrads. */
+  tokens(inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor3D {
+    if (this.config.modelType === 'deberta') return debertaForward(this.config, this.params, inputs, opts);
+    const routed = inputs.expert === undefined && this.expert !== undefined ? { ...inputs, expert: this.expert } : inputs;
+    return bertForward(this.config, this.params, routed, opts);
+  }
+
   /** Sentence embeddings [B, H]; call inside tf.tidy / variableGrads. */
   embed(inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor2D {
-    const routed = inputs.expert === undefined && this.expert !== undefined ? { ...inputs, expert: this.expert } : inputs;
-    const tokens = bertForward(this.config, this.params, routed, opts); // [B, S, H]
+    const tokens = this.tokens(inputs, opts); // [B, S, H]
     const pooled = pool(tokens, inputs.attentionMask, this.config.pooling); // [B, H]
     return this.config.normalize ? l2Normalize(pooled) : pooled;
   }

@@ -35,8 +35,9 @@ export function isDenseWeight(name: string): boolean {
   return name.endsWith('.weight') && !name.startsWith('embeddings.') && !name.includes('LayerNorm');
 }
 
-/** Every tensor of a BertModel, in the order transformers lists them. */
+/** Every tensor of a BertModel (or DebertaModel), in the order transformers lists them. */
 export function paramSpecs(c: BertConfig): ParamSpec[] {
+  if (c.modelType === 'deberta') return debertaSpecs(c);
   const H = c.hiddenSize;
   const I = c.intermediateSize;
   const specs: ParamSpec[] = [];
@@ -70,6 +71,42 @@ export function paramSpecs(c: BertConfig): ParamSpec[] {
     each('output.LayerNorm', layerNorm);
   }
   dense('pooler.dense', H, H, false);
+  return specs;
+}
+
+/**
+ * A DebertaModel without relative attention (deberta.ts): no token types when type_vocab_size is 0,
+ * per layer a bias-free `in_proj` [H, 3H] (held [in, out]; head-interleaved columns) with `q_bias` and
+ * `v_bias`, and no pooler. Initialised as HF DebertaPreTrainedModel: normal weights, zero q/v biases.
+ */
+function debertaSpecs(c: BertConfig): ParamSpec[] {
+  const H = c.hiddenSize;
+  const I = c.intermediateSize;
+  const specs: ParamSpec[] = [];
+  const add = (name: string, shape: number[], init: ParamSpec['init']) => specs.push({ name, shape, init, trainable: true });
+  const dense = (prefix: string, inDim: number, outDim: number) => {
+    add(`${prefix}.weight`, [inDim, outDim], 'normal'); // [in, out]
+    add(`${prefix}.bias`, [outDim], 'zeros');
+  };
+  const layerNorm = (prefix: string) => {
+    add(`${prefix}.weight`, [H], 'ones');
+    add(`${prefix}.bias`, [H], 'zeros');
+  };
+  add('embeddings.word_embeddings.weight', [c.vocabSize, H], 'normal');
+  add('embeddings.position_embeddings.weight', [c.maxPositions, H], 'normal');
+  if (c.typeVocabSize > 0) add('embeddings.token_type_embeddings.weight', [c.typeVocabSize, H], 'normal');
+  layerNorm('embeddings.LayerNorm');
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `encoder.layer.${l}`;
+    add(`${p}.attention.self.in_proj.weight`, [H, 3 * H], 'normal'); // [in, out]
+    add(`${p}.attention.self.q_bias`, [H], 'zeros');
+    add(`${p}.attention.self.v_bias`, [H], 'zeros');
+    dense(`${p}.attention.output.dense`, H, H);
+    layerNorm(`${p}.attention.output.LayerNorm`);
+    dense(`${p}.intermediate.dense`, H, I);
+    dense(`${p}.output.dense`, I, H);
+    layerNorm(`${p}.output.LayerNorm`);
+  }
   return specs;
 }
 
