@@ -1,19 +1,21 @@
 /**
- * Fine-tuning a DeBERTa (relative_attention false) folder: `model.from` trains it, the saved folder is a
+ * DeBERTa from scratch and fine-tuning a DeBERTa (relative_attention false) folder: `model.from` trains it, the saved folder is a
  * transformers DebertaModel folder (config.json, RobertaTokenizer files) that reads back to the same
  * embeddings, and the padding_idx row of the word table moves only by weight decay (it gets no gradient).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { train } from '../../src/train/trainer.js';
 import { validateTrainConfig } from '../../src/train/config.js';
 import { readSafetensors, type NamedTensor } from '../../src/folder/safetensors.js';
 import { TextTokenizer } from '../../src/data/tokenizer.js';
-import { toInputs, disposeInputs } from '../../src/model/encoder.js';
-import { loadFolder } from '../helpers/folder.js';
+import { SentenceEncoder, toInputs, disposeInputs } from '../../src/model/encoder.js';
+import { validateModelConfig } from '../../src/model/config.js';
+import { loadFolder, saveEncoder } from '../helpers/folder.js';
 import { useBackend } from '../helpers/backend.js';
 import { tempDir, tinyPairs } from '../helpers/tiny-run.js';
 
@@ -69,4 +71,23 @@ test('model.from a DeBERTa folder fine-tunes and saves a DebertaModel folder tha
   emb.forEach((row) => assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-5));
   disposeInputs(inputs);
   encoder.dispose();
+});
+
+test('modelType deberta from scratch: DebertaConfig defaults, and a saved folder reads back bit for bit', async () => {
+  const tokPath = 'test/fixtures/deberta/bpe/tokenizer.json';
+  const tok = await TextTokenizer.load(tokPath);
+  const c = validateModelConfig({ modelType: 'deberta', hiddenSize: 16, numLayers: 2, numHeads: 2, intermediateSize: 32, maxPositions: 32 }, 'r.json', tok.vocabSize);
+  assert.equal(c.typeVocabSize, 0);
+  assert.equal(c.layerNormEps, 1e-7);
+  assert.throws(() => validateModelConfig({ modelType: 'deberta', moe: { layers: 'mod2', experts: 3 } }, 'r.json', 100), /model\.moe: task experts are implemented for BERT layers/);
+  const enc = SentenceEncoder.init(c, 3);
+  const dir = join(root, 'scratch');
+  await mkdir(dir);
+  await saveEncoder(dir, enc, tokPath, { maxLength: 32 });
+  const { encoder: back } = await loadFolder(dir);
+  const inputs = toInputs(tok.encode(['Белки', 'graph neural networks for molecules'], { maxLength: 32 }));
+  assert.deepEqual(tf.tidy(() => back.embed(inputs)).arraySync(), tf.tidy(() => enc.embed(inputs)).arraySync());
+  disposeInputs(inputs);
+  enc.dispose();
+  back.dispose();
 });
