@@ -1,12 +1,14 @@
 /**
  * The one reader of model folders: a folder written by `writeModelFolder` (training checkpoints,
- * `final/`, merges), a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel, or
- * their masked-LM / pre-training variants whose encoder tensors carry a `bert.` / `roberta.` prefix).
+ * `final/`, merges), a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel,
+ * DebertaModel without relative attention, or their task-head variants whose encoder tensors carry a `bert.` /
+ * `roberta.` / `deberta.` prefix), or a task-routed (SciMult MoE) folder this toolkit wrote.
  *
  * What is read:
- *   config.json            model_type bert | xlm-roberta (others: UserError listing the supported ones)
+ *   config.json            model_type bert | xlm-roberta | deberta (relative_attention false), optional `moe`
+ *                          (others, deberta-v2 and relative attention: UserError listing the supported ones)
  *   model.safetensors      F32/F16/BF16 (PyTorch pickles, sharded and TF/Flax checkpoints: UserError)
- *   tokenizer.json         WordPiece or Unigram (SentencePiece) tokenizers, via @huggingface/tokenizers
+ *   tokenizer.json         WordPiece, Unigram (SentencePiece) or byte-level BPE tokenizers, via @huggingface/tokenizers
  *   modules.json           sentence-transformers pipeline: Transformer -> Pooling -> (Normalize); the
  *                          Transformer may sit in a subfolder (older `0_Transformer/` layouts)
  *   1_Pooling/config.json  mean or cls

@@ -18,7 +18,7 @@ export interface TokenizerJson {
   normalizer?: NormalizerJson | null;
   pre_tokenizer?: PreTokenizerJson | null;
   added_tokens?: AddedTokenJson[];
-  post_processor?: { type?: string; single?: Array<{ SpecialToken?: { id: string } }> } | null;
+  post_processor?: { type?: string; single?: Array<{ SpecialToken?: { id: string } }>; trim_offsets?: boolean; processors?: unknown[] } | null;
 }
 interface NormalizerJson {
   type?: string;
@@ -74,13 +74,22 @@ export interface TokenizerFacts {
   /** The tokenizer.json model type: WordPiece, Unigram, BPE, WordLevel. */
   kind: string;
   /** transformers tokenizer class to name in tokenizer_config.json. */
-  tokenizerClass: 'BertTokenizer' | 'XLMRobertaTokenizer' | 'PreTrainedTokenizerFast';
+  tokenizerClass: 'BertTokenizer' | 'XLMRobertaTokenizer' | 'RobertaTokenizer' | 'PreTrainedTokenizerFast';
   /** The normalizer lowercases (BertNormalizer.lowercase or a Lowercase normalizer). */
   doLowerCase: boolean;
   /** special_tokens_map.json: role (cls_token, pad_token, ...) -> token. */
   specialTokens: Record<string, string>;
   /** BertNormalizer settings, when the normalizer is one (BertTokenizerFast re-creates the normalizer unless they match). */
   bert?: { stripAccents: boolean | null; tokenizeChineseChars: boolean };
+  /** Byte-level BPE settings (RobertaTokenizerFast rebuilds the pre-tokenizer / post-processor unless they match). */
+  byteLevel?: { addPrefixSpace: boolean; trimOffsets: boolean };
+}
+
+/** A component and, for a Sequence, its parts (flattened). */
+function parts<T extends { type?: string }>(x: T | null | undefined, key: string): T[] {
+  if (!x) return [];
+  const inner = (x as Record<string, unknown>)[key];
+  return x.type === 'Sequence' && Array.isArray(inner) ? (inner as T[]).flatMap((y) => parts(y, key)) : [x];
 }
 
 const BERT_SPECIALS: Record<string, string> = { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' };
@@ -137,7 +146,12 @@ export function tokenizerFacts(json: TokenizerJson): TokenizerFacts {
   let tokenizerClass: TokenizerFacts['tokenizerClass'] = 'PreTrainedTokenizerFast';
   if (kind === 'WordPiece' && bertFamily && isBertPipeline(json)) tokenizerClass = 'BertTokenizer';
   else if (kind === 'Unigram' && !bertFamily && ['<s>', '</s>', '<pad>', '<unk>'].every((t) => vocab.has(t)) && isXlmrPipeline(json)) tokenizerClass = 'XLMRobertaTokenizer';
+  const byteLevel = parts(json.pre_tokenizer, 'pretokenizers').find((p) => p.type === 'ByteLevel');
+  const roberta = parts(json.post_processor, 'processors').find((p) => (p as { type?: string }).type === 'RobertaProcessing') as { trim_offsets?: boolean } | undefined;
+  // byte-level BPE with RoBERTa's specials: USER's base (deepvk/deberta-v1-base) names RobertaTokenizer
+  if (kind === 'BPE' && byteLevel && !bertFamily && ['<s>', '</s>', '<pad>', '<unk>'].every((t) => vocab.has(t))) tokenizerClass = 'RobertaTokenizer';
   const facts: TokenizerFacts = { kind, tokenizerClass, doLowerCase, specialTokens: bertFamily ? bertSpecials : xlmrSpecials };
+  if (tokenizerClass === 'RobertaTokenizer') facts.byteLevel = { addPrefixSpace: byteLevel?.add_prefix_space ?? false, trimOffsets: roberta?.trim_offsets ?? true };
   if (bertNorm) {
     facts.bert = { stripAccents: bertNorm.strip_accents ?? null, tokenizeChineseChars: bertNorm.handle_chinese_chars !== false };
   }
@@ -174,6 +188,10 @@ export function tokenizerConfig(json: TokenizerJson, opts: { maxLength: number }
     // BertTokenizerFast rebuilds the normalizer when these differ from tokenizer.json's BertNormalizer
     // (strip_accents null would strip accents whenever lowercasing, e.g. Russian й -> и).
     Object.assign(cfg, { do_basic_tokenize: true, never_split: null, strip_accents: facts.bert.stripAccents, tokenize_chinese_chars: facts.bert.tokenizeChineseChars });
+  }
+  if (facts.byteLevel) {
+    // RobertaTokenizerFast rebuilds tokenizer.json's ByteLevel pre-tokenizer and RobertaProcessing when these differ
+    Object.assign(cfg, { add_prefix_space: facts.byteLevel.addPrefixSpace, trim_offsets: facts.byteLevel.trimOffsets, errors: 'replace' });
   }
   return sortKeys(cfg);
 }

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
 import { validateModelConfig, validateModelFrom, maxSequenceLength } from '../model/config.js';
+import { expertOf, validateMoe, type MoeConfig } from '../model/moe.js';
 import { SentenceEncoder } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
 import * as tf from '@tensorflow/tfjs';
@@ -111,6 +112,27 @@ export function trainedPrompts(datasets: ResolvedDataset[]): EvalPrompts {
 }
 
 /**
+ * A task-routed model needs a task on every dataset (and on the eval file), each one the model knows;
+ * a dense model takes none. Errors name the recipe key and list the model's tasks.
+ */
+function checkTasks(moe: MoeConfig | undefined, config: TrainConfig, where: string): void {
+  config.datasets.forEach((d, i) => {
+    const key = `datasets[${i}].task`;
+    if (!moe) {
+      if (d.task !== undefined) throw userError(where, key, 'the model has no task experts; add model.moe (e.g. {"layers": "mod3", "parts": ["attn"], "experts": 3}) or leave task out');
+      return;
+    }
+    if (d.task === undefined) throw userError(where, key, `missing: the model routes by task; valid: ${Object.keys(moe.tasks).join(', ')}`);
+    expertOf(moe, d.task, `${where}: ${key}`);
+  });
+  if (config.data.evalTask !== undefined && !moe) throw userError(where, 'data.evalTask', 'the model has no task experts; leave it out');
+  if (config.data.evalTask !== undefined) expertOf(moe!, config.data.evalTask, `${where}: data.evalTask`);
+  if (moe && config.data.eval !== undefined && config.data.evalTask === undefined) {
+    throw userError(where, 'data.evalTask', `missing: the model routes by task, so data.eval needs one; valid: ${Object.keys(moe.tasks).join(', ')}`);
+  }
+}
+
+/**
  * Drop metric lines past `step` (they belong to the part of a killed run that is being redone), and a
  * torn line (a kill in the middle of an append).
  */
@@ -187,6 +209,21 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       throw userError(opts.output, undefined, 'already holds a training run; pass --resume to continue it or --overwrite to start over');
     }
     encoder = folder ? await loadEncoder(folder, pretrained!.overrides) : SentenceEncoder.init(modelConfig!, config.seed);
+    if (pretrained?.moe !== undefined) {
+      // SciMult: the dense checkpoint's weights become every expert's starting point
+      if (encoder.config.moe) {
+        encoder.dispose();
+        throw userError(where, 'model.moe', `${from} already has task experts (config.json moe); leave model.moe out to keep training them`);
+      }
+      let moe;
+      try {
+        moe = validateMoe(pretrained.moe, encoder.config.numLayers, where);
+      } catch (err) {
+        encoder.dispose();
+        throw err;
+      }
+      encoder = encoder.withExperts(moe);
+    }
     const usable = maxSequenceLength(encoder.config); // XLM-R: positions − padding_idx − 1
     const problem =
       config.data.maxLength > usable
@@ -199,6 +236,12 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     if (problem) {
       encoder.dispose();
       throw problem;
+    }
+    try {
+      checkTasks(encoder.config.moe, config, where);
+    } catch (err) {
+      encoder.dispose();
+      throw err;
     }
     optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
     await ensureDir(opts.output);
@@ -221,7 +264,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   const save = async (dir: string, metrics?: EvalMetrics) =>
     saveCheckpoint({ dir, encoder, optimizer, tokenizerPath, config, state, prompts: stPrompts(prompts), card: card(metrics) });
   const evaluate = async () =>
-    config.data.eval ? evaluateFile({ encoder, tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
+    config.data.eval ? evaluateFile({ encoder: encoder.forTask(config.data.evalTask, `${where}: data.evalTask`), tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
 
   let badInARow = 0;
   try {
@@ -250,7 +293,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       });
       for await (const { dataset, batch: raw, position } of batches) {
         const lr = linearWarmupDecay(state.step, { lr: config.train.lr, warmupSteps, totalSteps });
-        const batch = tensorBatch(raw);
+        const batch = tensorBatch(raw, encoder.config.moe && dataset.task !== undefined ? encoder.config.moe.tasks[dataset.task] : undefined);
         const { loss, gradNorm, applied } = trainStep(encoder, optimizer, batch, {
           lr,
           loss: dataset.loss,

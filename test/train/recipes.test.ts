@@ -40,7 +40,8 @@ for (const file of readdirSync('configs').filter((f) => f.endsWith('.json') && !
     const config = loadTrainConfig(`configs/${file}`);
     const small = {
       ...config,
-      model: { ...config.model, ...SMALL_MODEL },
+      // an MoE recipe keeps its layers (its expert rule picks among them)
+      model: { ...config.model, ...SMALL_MODEL, ...(config.model.moe ? { numLayers: config.model.numLayers } : {}) },
       data: { ...config.data, maxLength: 24 },
       train: { ...config.train, batchSize: 8, miniBatchSize: config.train.miniBatchSize ? 4 : 0, maxSteps: 3, checkpointEvery: 0 },
     };
