@@ -119,6 +119,9 @@ export async function readModelFolder(dir: string, opts: { requireTokenizer?: bo
   const tokCfgPath = join(modelDir, 'tokenizer_config.json');
   const tokCfg = (await readJsonFile(tokCfgPath, false)) as Record<string, unknown> | undefined;
   let maxLength: number;
+  if (sbert?.max_seq_length !== undefined && sbert.max_seq_length !== null && typeof sbert.max_seq_length !== 'number') {
+    throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${JSON.stringify(sbert.max_seq_length)}`);
+  }
   if (typeof sbert?.max_seq_length === 'number') {
     if (!Number.isInteger(sbert.max_seq_length) || sbert.max_seq_length < 2) {
       throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${sbert.max_seq_length}`);

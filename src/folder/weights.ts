@@ -74,6 +74,8 @@ export async function paramsFromHf(c: BertConfig, file: SafetensorsFile): Promis
         throw userError(where, spec.name, `shape [${t.shape}] does not match the config's [${hfShape}]`);
       }
       if (!(t.data instanceof Float32Array)) throw userError(where, spec.name, `expected a float tensor (F32, F16 or BF16), got ${t.dtype}`);
+      const bad = t.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw userError(where, name, `holds ${t.data[bad]} at index ${bad}: the weights are broken (a run that diverged?); refusing to load them`);
       const value = tf.tidy(() => {
         const raw = tf.tensor(t.data as Float32Array, t.shape, 'float32');
         return isDenseWeight(spec.name) ? tf.transpose(raw) : raw;

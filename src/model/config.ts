@@ -234,6 +234,14 @@ export function fromHfConfig(hf: Record<string, unknown>, where: string): BertCo
     if (typeof v !== 'number' || !Number.isFinite(v)) throw userError(where, key, `missing or not a number`);
     return v;
   };
+  // Sizes must be whole and positive: a fractional head size runs with silently wrong numbers on some backends.
+  for (const key of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings']) {
+    const v = num(key);
+    if (!Number.isInteger(v) || v < 1) throw userError(where, key, `must be a positive integer, got ${v}`);
+  }
+  if (num('hidden_size') % num('num_attention_heads') !== 0) {
+    throw userError(where, 'num_attention_heads', `${num('num_attention_heads')} does not divide hidden_size ${num('hidden_size')}`);
+  }
   if (hf.hidden_act !== undefined && !SUPPORTED_ACTIVATIONS.includes(hf.hidden_act as string)) {
     throw userError(where, 'hidden_act', `unsupported activation ${JSON.stringify(hf.hidden_act)}; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
   }
