@@ -14,6 +14,7 @@ export interface PrepareArgs {
   text2?: string;
   score?: string;
   'batch-rows': number;
+  'replace-invalid-utf8': boolean;
 }
 
 /** `--negative a,b --negative c` → ['a', 'b', 'c']; `--negative ''` → [] (no negatives even if the input has some). */
@@ -58,6 +59,7 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
       .option('text2', { type: 'string', describe: 'labelled: input column of the second text [default: "text2"]' })
       .option('score', { type: 'string', describe: 'labelled: input column of the gold score, a number (written as Float32) [default: "score"]' })
       .option('batch-rows', { type: 'number', default: 1024, describe: 'Rows per Arrow record batch' })
+      .option('replace-invalid-utf8', { type: 'boolean', default: false, describe: 'Read bytes that are not UTF-8 as U+FFFD (default: refuse the file, naming the line)' })
       .epilog(
         [
           'Examples:',
@@ -83,6 +85,7 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
       text2: argv.text2,
       score: argv.score,
       batchRows: argv['batch-rows'],
+      replaceInvalidUtf8: argv['replace-invalid-utf8'],
     });
     console.log(`prepare: wrote ${result.rows} rows (${result.columns.join(', ')}), skipped ${result.skipped} with an empty field, to ${argv.output}`);
   },

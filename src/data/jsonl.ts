@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { utf8Chunks } from './utf8.js';
 import { userError } from '../util/errors.js';
 
 /** One JSONL object and its 1-based line number. */
@@ -12,8 +13,8 @@ export interface JsonlRow {
  * Reads a JSON-lines file one line at a time (memory bounded by the longest line).
  * Blank lines are skipped; a line that is not valid JSON, or not a JSON object, is a UserError naming the line.
  */
-export async function* readJsonl(file: string): AsyncGenerator<JsonlRow> {
-  const input = createReadStream(file, { encoding: 'utf8' });
+export async function* readJsonl(file: string, opts: { replaceInvalidUtf8?: boolean } = {}): AsyncGenerator<JsonlRow> {
+  const input = Readable.from(utf8Chunks(file, { replaceInvalid: opts.replaceInvalidUtf8 }));
   const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   try {

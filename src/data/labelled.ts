@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { utf8Chunks } from './utf8.js';
 import { open } from 'node:fs/promises';
 import { formatOf } from './formats.js';
 import { userError } from '../util/errors.js';
@@ -66,7 +66,7 @@ async function readDelimitedPairs(path: string): Promise<LabelledPairs> {
   const out: LabelledPairs = { text1: [], text2: [], scores: [] };
   let idx: number[] | undefined; // positions of text1, text2, score
   let width = 3;
-  const chunks = createReadStream(path, { encoding: 'utf8' });
+  const chunks = utf8Chunks(path);
   try {
     for await (const { fields, line } of parseDelimited(chunks, { delimiter, file: path })) {
       if (idx === undefined) {
@@ -92,7 +92,7 @@ async function readDelimitedPairs(path: string): Promise<LabelledPairs> {
       out.scores.push(score);
     }
   } finally {
-    chunks.destroy();
+    await chunks.return(undefined);
   }
   return out;
 }

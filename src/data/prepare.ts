@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { ensureDir } from '../util/fs.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -7,6 +6,7 @@ import { userError } from '../util/errors.js';
 import { TableFileWriter } from './arrow-writer.js';
 import { parseDelimited } from './csv.js';
 import { jsonlText, readJsonl } from './jsonl.js';
+import { utf8Chunks } from './utf8.js';
 import { DATA_KINDS, isBlank, negativeColumn, parseScore, type DataKind } from './records.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'tsv';
@@ -17,6 +17,8 @@ export interface PrepareOptions {
   output: string;
   /** Overrides detection from the extension (.jsonl/.ndjson → jsonl, .csv → csv, .tsv/.tab → tsv). */
   format?: InputFormat;
+  /** Read bytes that are not UTF-8 as U+FFFD instead of refusing the file (naming the line). */
+  replaceInvalidUtf8?: boolean;
   /** What the output holds (default `pairs`): see `DataKind`. */
   kind?: DataKind;
   /** pairs: input column holding the anchor text (default `anchor`). */
@@ -126,7 +128,7 @@ interface MappedRow {
 
 async function* jsonlRows(file: string, kind: DataKind, opts: PrepareOptions): AsyncGenerator<MappedRow, OutputColumn[] | undefined> {
   let map: OutputColumn[] | undefined;
-  for await (const { obj, line } of readJsonl(file)) {
+  for await (const { obj, line } of readJsonl(file, { replaceInvalidUtf8: opts.replaceInvalidUtf8 })) {
     map ??= resolveColumns(file, Object.keys(obj), kind, opts);
     const values = map.map(({ input: field }) => {
       if (!(field in obj)) {
@@ -143,7 +145,7 @@ async function* delimitedRows(file: string, delimiter: string, kind: DataKind, o
   let header: string[] | undefined;
   let map: OutputColumn[] | undefined;
   let idx: number[] = [];
-  const chunks = createReadStream(file, { encoding: 'utf8' });
+  const chunks = utf8Chunks(file, { replaceInvalid: opts.replaceInvalidUtf8 });
   try {
     for await (const { fields, line } of parseDelimited(chunks, { delimiter, file })) {
       if (!header) {
@@ -158,7 +160,7 @@ async function* delimitedRows(file: string, delimiter: string, kind: DataKind, o
       yield { values: idx.map((i) => fields[i]), line, columns: map! };
     }
   } finally {
-    chunks.destroy();
+    await chunks.return(undefined);
   }
   if (!header) throw userError(file, undefined, 'empty file: expected a header row naming the columns');
   return map;
