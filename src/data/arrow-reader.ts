@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchReader, Type, type RecordBatch, type Schema } from 'apache-arrow';
 import { UserError, userError } from '../util/errors.js';
 import type { PairRecord } from './records.js';
 import { classifySchema, describeColumns, isNumericField, isStringField, typeName, type SchemaInfo } from './schema.js';
@@ -22,7 +22,73 @@ export function validatePairSchema(path: string, schema: Schema): { hasNegative:
   return { hasNegative };
 }
 
-/** Opens an Arrow IPC file (file or stream format) for batch-by-batch reading through a file handle. */
+/** How many record batches a file says it has, when it is the IPC *file* format (undefined for streams). */
+function declaredBatches(reader: RecordBatchReader): number | undefined {
+  return reader.isFile() ? (reader as unknown as { numRecordBatches: number }).numRecordBatches : undefined;
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Checks what apache-arrow takes on trust in one record batch: every column holds `numRows` values;
+ * validity bitmaps cover them; Utf8 offsets start ≥ 0, never decrease and stay inside the data buffer;
+ * the text is UTF-8. Damage would otherwise read as other texts, empty strings or garbage.
+ */
+function checkBatch(path: string, index: number, batch: RecordBatch): void {
+  const where = `record batch ${index}`;
+  for (const field of batch.schema.fields) {
+    const col = batch.getChild(field.name);
+    if (!col || col.length !== batch.numRows) throw userError(path, where, `column ${JSON.stringify(field.name)} holds ${col?.length ?? 0} values for ${batch.numRows} rows; the file is damaged`);
+    for (const d of col.data) {
+      if (d.nullCount > 0 && (!d.nullBitmap || d.nullBitmap.length * 8 < d.offset + d.length)) {
+        throw userError(path, where, `column ${JSON.stringify(field.name)}: the validity bitmap is shorter than the column; the file is damaged`);
+      }
+      if (d.typeId !== Type.Utf8 && d.typeId !== Type.LargeUtf8) continue;
+      const offsets = d.valueOffsets as Int32Array | BigInt64Array;
+      const values = d.values as Uint8Array;
+      if (!offsets || offsets.length < d.offset + d.length + 1) throw userError(path, where, `column ${JSON.stringify(field.name)}: the offsets buffer is too short; the file is damaged`);
+      let prev = Number(offsets[d.offset]);
+      if (prev < 0) throw userError(path, where, `column ${JSON.stringify(field.name)}: a negative text offset; the file is damaged`);
+      for (let i = d.offset + 1; i <= d.offset + d.length; i++) {
+        const o = Number(offsets[i]);
+        if (o < prev || o > values.length) throw userError(path, where, `column ${JSON.stringify(field.name)}, row ${i - d.offset}: text offsets ${prev}..${o} are not inside the ${values.length}-byte data buffer; the file is damaged`);
+        prev = o;
+      }
+      try {
+        utf8Strict.decode(values.subarray(Number(offsets[d.offset]), prev));
+      } catch {
+        throw userError(path, where, `column ${JSON.stringify(field.name)}: the text is not valid UTF-8; the file is damaged`);
+      }
+    }
+  }
+}
+
+/**
+ * The record batches of an open reader, each checked (`checkBatch`); errors apache-arrow throws while
+ * reading a batch (a truncated stream, a bad message) become UserErrors naming the file and the batch,
+ * and a file is read for no more batches than its footer declares (a damaged footer made the reader loop).
+ */
+async function* checkedBatches(path: string, reader: RecordBatchReader): AsyncGenerator<RecordBatch> {
+  const declared = declaredBatches(reader);
+  const it = (reader as unknown as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
+  for (let index = 0; declared === undefined || index < declared; index++) {
+    let next: IteratorResult<RecordBatch>;
+    try {
+      next = await it.next();
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw userError(path, `record batch ${index}`, `cannot be read (${(e as Error).message}); the file is truncated or damaged`);
+    }
+    if (next.done) return;
+    checkBatch(path, index, next.value);
+    yield next.value;
+  }
+}
+
+/**
+ * Opens an Arrow IPC file (file or stream format) for batch-by-batch reading through a file handle;
+ * the batches it yields are checked as they are read (see `checkedBatches`).
+ */
 export async function openArrow(path: string): Promise<{ fh: FileHandle; reader: AsyncIterable<RecordBatch> & { schema: Schema } }> {
   let fh: FileHandle;
   try {
@@ -37,7 +103,8 @@ export async function openArrow(path: string): Promise<{ fh: FileHandle; reader:
     const reader = await RecordBatchReader.from(fh);
     await reader.open();
     if (!reader.schema) throw new Error('no schema');
-    return { fh, reader: reader as unknown as AsyncIterable<RecordBatch> & { schema: Schema } };
+    const schema = reader.schema;
+    return { fh, reader: { schema, [Symbol.asyncIterator]: () => checkedBatches(path, reader as unknown as RecordBatchReader) } };
   } catch (e) {
     await fh.close();
     if (e instanceof UserError) throw e;

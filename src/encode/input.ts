@@ -3,10 +3,10 @@
  * JSONL file (one line at a time), each with its id: the `id` column/field when the input has one
  * (integers -> Int64, strings -> Utf8), else the 0-based row index.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { extensionsOf, formatOf } from '../data/formats.js';
-import { RecordBatchReader, Type, type DataType, type Dictionary, type RecordBatch, type Schema } from 'apache-arrow';
+import { Type, type DataType, type Dictionary, type Schema } from 'apache-arrow';
+import { openArrow } from '../data/arrow-reader.js';
 import { readJsonl, jsonlText } from '../data/jsonl.js';
 import { UserError, userError } from '../util/errors.js';
 
@@ -30,25 +30,6 @@ export function inputKind(path: string): InputKind {
 
 // ------------------------------------------------------------------------------------------------
 // Arrow
-
-async function openArrow(path: string): Promise<{ fh: FileHandle; reader: AsyncIterable<RecordBatch> & { schema: Schema } }> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw userError(path, undefined, code === 'ENOENT' ? 'input file not found' : `cannot open (${code ?? (e as Error).message})`);
-  }
-  try {
-    const reader = await RecordBatchReader.from(fh);
-    await reader.open();
-    if (!reader.schema) throw new Error('no schema');
-    return { fh, reader: reader as unknown as AsyncIterable<RecordBatch> & { schema: Schema } };
-  } catch (e) {
-    await fh.close();
-    throw userError(path, undefined, `not a readable Arrow IPC file (${(e as Error).message})`);
-  }
-}
 
 function baseType(type: DataType | undefined): Type | undefined {
   return type?.typeId === Type.Dictionary ? (type as Dictionary).dictionary.typeId : type?.typeId;
