@@ -3,7 +3,7 @@
  * trainer_state.json (step, epoch, position in the epoch), optimizer.safetensors (AdamW moments)
  * and training_config.json (the recipe). Written to a temp directory and renamed into place.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SentenceEncoder } from '../model/encoder.js';
 import { encoderWeights, writeModelFolder } from '../folder/write.js';
@@ -107,6 +107,31 @@ export async function latestCheckpoint(output: string): Promise<{ latest?: Check
   const usable = all.filter((c) => !c.problem);
   const latest = usable.at(-1);
   return { latest, skipped: all.filter((c) => c.problem && (!latest || c.step > latest.step)) };
+}
+
+/** The eval metric a checkpoint is ranked by: nDCG@10 for retrieval, Spearman for STS. */
+export function primaryMetric(metrics: Record<string, number>): { name: string; value: number } | undefined {
+  for (const name of ['ndcg@10', 'spearman']) if (typeof metrics[name] === 'number' && Number.isFinite(metrics[name])) return { name, value: metrics[name] };
+  return undefined;
+}
+
+/**
+ * HF Trainer's save_total_limit: keep the last `keep` complete `checkpoint-<step>/` folders and the
+ * one with the best eval metric recorded in its trainer_state.json; delete the rest. Returns what it deleted.
+ */
+export async function pruneCheckpoints(output: string, keep: number): Promise<string[]> {
+  if (keep <= 0) return [];
+  const all = (await listCheckpoints(output)).filter((c) => !c.problem && /checkpoint-\d+$/.test(c.path));
+  const kept = new Set(all.slice(-keep).map((c) => c.path));
+  let best: { path: string; value: number } | undefined;
+  for (const c of all) {
+    const state = JSON.parse(await readFile(join(c.path, 'trainer_state.json'), 'utf8')) as { eval_metric?: number };
+    if (typeof state.eval_metric === 'number' && (!best || state.eval_metric > best.value)) best = { path: c.path, value: state.eval_metric };
+  }
+  if (best) kept.add(best.path);
+  const removed = all.filter((c) => !kept.has(c.path)).map((c) => c.path);
+  for (const path of removed) await rm(path, { recursive: true, force: true });
+  return removed;
 }
 
 /** Whether `output` holds results a new run would destroy (a checkpoint or a final model; a bare metrics.jsonl is not). */

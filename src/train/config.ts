@@ -59,6 +59,8 @@ export interface OptimConfig {
   evalEvery: number;
   /** Steps in a row whose loss or gradient is NaN/Inf (their updates are skipped) before the run stops. */
   maxBadSteps: number;
+  /** Keep only the last K `checkpoint-<step>/` folders (plus the best by eval metric, when eval runs); 0 keeps all. */
+  saveTotalLimit: number;
 }
 
 export interface TrainConfig {
@@ -86,6 +88,7 @@ const TRAIN_DEFAULTS: OptimConfig = {
   checkpointEvery: 0,
   evalEvery: 0,
   maxBadSteps: 5,
+  saveTotalLimit: 0,
 };
 const TOP_KEYS = ['name', 'seed', 'tokenizer', 'model', 'datasets', 'data', 'loss', 'train'];
 const DATASET_KEYS = ['name', 'path', 'loss', 'columns', 'prompts', 'noDuplicates', 'task'];
@@ -158,6 +161,7 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
     checkpointEvery: number(trainRaw, 'checkpointEvery', where, 'train.checkpointEvery', { int: true, min: 0 }),
     evalEvery: number(trainRaw, 'evalEvery', where, 'train.evalEvery', { int: true, min: 0 }),
     maxBadSteps: number(trainRaw, 'maxBadSteps', where, 'train.maxBadSteps', { int: true, min: 0 }),
+    saveTotalLimit: number(trainRaw, 'saveTotalLimit', where, 'train.saveTotalLimit', { int: true, min: 0 }),
   };
   if (train.maxSteps === 0 && train.epochs <= 0) throw userError(where, 'train.epochs', 'set epochs > 0 or maxSteps > 0');
   if (train.miniBatchSize > train.batchSize) {

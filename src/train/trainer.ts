@@ -21,7 +21,7 @@ import { linearWarmupDecay } from './schedule.js';
 import { trainStep } from './step.js';
 import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
-import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, type CheckpointEntry, type TrainerState } from './checkpoint.js';
+import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, primaryMetric, pruneCheckpoints, type CheckpointEntry, type TrainerState } from './checkpoint.js';
 import { ensureDir, removeTempSiblings } from '../util/fs.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
@@ -201,7 +201,8 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     encoder = ckpt.encoder;
     optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
     optimizer.loadState(ckpt.optimizerTensors, ckpt.optimizerStep, latest.path);
-    state = ckpt.state;
+    const { step, totalSteps: total, epoch, batchInEpoch, seed } = ckpt.state; // not the eval_metric a checkpoint may also record
+    state = { step, totalSteps: total, epoch, batchInEpoch, seed };
     resumedFrom = latest.path;
     await truncateMetrics(join(opts.output, 'metrics.jsonl'), state.step);
   } else {
@@ -261,8 +262,13 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     steps: state.step,
     backend: tf.getBackend(),
   });
-  const save = async (dir: string, metrics?: EvalMetrics) =>
-    saveCheckpoint({ dir, encoder, optimizer, tokenizerPath, config, state, prompts: stPrompts(prompts), card: card(metrics) });
+  let lastEval: { step: number; name: string; value: number } | undefined;
+  const save = async (dir: string, metrics?: EvalMetrics) => {
+    // the eval metric of this step, if eval ran at it, ranks the checkpoint for train.saveTotalLimit
+    const extra = lastEval?.step === state.step ? { eval_metric: lastEval.value, eval_metric_name: lastEval.name } : undefined;
+    await saveCheckpoint({ dir, encoder, optimizer, tokenizerPath, config, state, prompts: stPrompts(prompts), card: card(metrics), extra });
+    await pruneCheckpoints(opts.output, config.train.saveTotalLimit);
+  };
   const evaluate = async () =>
     config.data.eval ? evaluateFile({ encoder: encoder.forTask(config.data.evalTask, `${where}: data.evalTask`), tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
 
@@ -328,6 +334,8 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
           const metrics = await evaluate();
           if (metrics) {
             await appendFile(metricsPath, JSON.stringify({ step: state.step, eval: metrics }) + '\n');
+            const primary = primaryMetric(metrics);
+            if (primary) lastEval = { step: state.step, ...primary };
             yield { type: 'eval', step: state.step, metrics };
           }
         }

@@ -128,3 +128,15 @@ test('Ctrl-C finishes the step, writes a resumable checkpoint, exits 130 saying 
   await train({ config: slow, output: run, resume: true });
   assert.deepEqual(await weights(run), await weights(whole));
 });
+
+test('train.saveTotalLimit keeps the last K checkpoints and the best by the eval metric', async () => {
+  const run = join(root, 'limit');
+  const cfg = tinyConfig(pairs, { train: { batchSize: 4, maxSteps: 8, checkpointEvery: 1, evalEvery: 2, saveTotalLimit: 2 }, data: { eval: pairs } });
+  const evals: Array<{ step: number; ndcg: number }> = [];
+  for await (const e of trainIter({ config: cfg, output: run })) if (e.type === 'eval') evals.push({ step: e.step, ndcg: e.metrics['ndcg@10'] });
+  const best = evals.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+  const kept = (await readdir(run)).filter((n) => n.startsWith('checkpoint-')).sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
+  const want = [...new Set([`checkpoint-${best.step}`, 'checkpoint-6', 'checkpoint-7'])].sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
+  assert.deepEqual(kept, want, `evals ${JSON.stringify(evals)}`);
+  assert.ok(existsSync(join(run, 'final')));
+});
