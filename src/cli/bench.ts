@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { benchTrainStep, type BenchShape } from '../train/bench.js';
 import { benchMerge } from '../merge/bench.js';
-import { withBackend, setupBackend, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, intFlag, type BackendArgs } from './common.js';
+import { UserError } from '../util/errors.js';
 
 type BenchArgs = BackendArgs & BenchShape & { merge: number };
 
@@ -27,6 +28,13 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .example('$0 bench --hidden 312 --layers 3 --heads 12 --intermediate 600 --seq 128 --batch 32 --vocab 30000', 'SciRus-tiny-like shape')
       .example('$0 bench --merge 3 --hidden 312 --layers 3 --heads 12 --intermediate 600 --vocab 30000', 'peak memory of merging three SciRus-tiny-size models') as never,
   handler: async (argv) => {
+    for (const flag of ['hidden', 'layers', 'heads', 'intermediate', 'seq', 'batch', 'vocab', 'max-positions', 'steps'] as const) {
+      intFlag((argv as unknown as Record<string, number>)[flag], `--${flag}`, 1);
+    }
+    intFlag(argv.merge, '--merge', 0);
+    intFlag(argv.warmup, '--warmup', 0);
+    if (argv.hidden % argv.heads !== 0) throw new UserError(`--heads: ${argv.heads} does not divide --hidden ${argv.hidden}`);
+    if (argv.merge === 1) throw new UserError('--merge: merging needs at least 2 models');
     if (argv.merge > 0) {
       const flags = argv as unknown as Record<string, number>;
       const result = await benchMerge({ ...argv, maxPositions: flags['max-positions'], models: argv.merge });

@@ -1,8 +1,8 @@
 import { rename, rm, stat } from 'node:fs/promises';
-import { ensureDir } from '../util/fs.js';
+import { ensureDir, fsReason } from '../util/fs.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { extensionsOf, formatOf } from './formats.js';
-import { userError } from '../util/errors.js';
+import { UserError, userError } from '../util/errors.js';
 import { TableFileWriter } from './arrow-writer.js';
 import { parseDelimited } from './csv.js';
 import { jsonlText, readJsonl } from './jsonl.js';
@@ -259,6 +259,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     writer?.abort();
     await rows.return(undefined).catch(() => undefined);
     await rm(tmp, { force: true });
+    if (!(e instanceof UserError) && (e as NodeJS.ErrnoException).code) throw userError(output, undefined, `cannot write: ${fsReason(e)}`);
     throw e;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { userError } from '../util/errors.js';
+import { fsReason } from '../util/fs.js';
 
 /** Index of the first byte of `buf` that starts an invalid UTF-8 sequence, or -1 (a sequence cut at the end is not invalid). */
 export function firstInvalidUtf8(buf: Uint8Array): number {
@@ -31,6 +32,11 @@ export async function* utf8Chunks(file: string, opts: { replaceInvalid?: boolean
   let line = 1;
   let pending: Uint8Array = new Uint8Array(0); // bytes of a sequence cut by the previous chunk
   const input = createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => input.once('open', () => resolve()).once('error', reject));
+  await opened.catch((err: NodeJS.ErrnoException) => {
+    input.destroy();
+    throw userError(file, undefined, err.code === 'ENOENT' ? 'file not found' : `cannot read: ${fsReason(err)}`);
+  });
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       if (!opts.replaceInvalid) {
