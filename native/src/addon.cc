@@ -1,0 +1,217 @@
+// N-API entry points. Kernels run synchronously on the caller's Float32Arrays (zero-copy: the
+// tfjs cpu backend keeps each tensor in one), using the thread pool for the parallel parts.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "cpu_features.h"
+#include "sgemm.h"
+#include "thread_pool.h"
+
+namespace {
+
+cn::SimdPath g_path = cn::best_path();
+
+#define CN_CALL(env, call)                                  \
+  do {                                                      \
+    if ((call) != napi_ok) {                                \
+      napi_throw_error((env), nullptr, "N-API call failed: " #call); \
+      return nullptr;                                       \
+    }                                                       \
+  } while (0)
+
+napi_value throw_type(napi_env env, const std::string& msg) {
+  napi_throw_type_error(env, nullptr, msg.c_str());
+  return nullptr;
+}
+
+bool get_f32(napi_env env, napi_value v, float** data, size_t* len) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  void* p;
+  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &off) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(p);
+  return true;
+}
+
+bool get_i32(napi_env env, napi_value v, int32_t** data, size_t* len) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  void* p;
+  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &off) != napi_ok) return false;
+  if (type != napi_int32_array) return false;
+  *data = static_cast<int32_t*>(p);
+  return true;
+}
+
+int64_t get_int(napi_env env, napi_value v) {
+  int64_t x = 0;
+  napi_get_value_int64(env, v, &x);
+  return x;
+}
+
+napi_value make_bool(napi_env env, bool b) {
+  napi_value v;
+  napi_get_boolean(env, b, &v);
+  return v;
+}
+
+napi_value make_num(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+napi_value make_str(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+// info() -> { path, avx512, avx2fma, threads, hardwareThreads }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value o;
+  CN_CALL(env, napi_create_object(env, &o));
+  napi_set_named_property(env, o, "path", make_str(env, cn::path_name(g_path)));
+  napi_set_named_property(env, o, "bestPath", make_str(env, cn::path_name(cn::best_path())));
+  napi_set_named_property(env, o, "avx512", make_bool(env, cn::cpu_features().avx512f));
+  napi_set_named_property(env, o, "avx2fma", make_bool(env, cn::cpu_features().avx2_fma));
+  napi_set_named_property(env, o, "threads", make_num(env, cn::pool().threads()));
+  napi_set_named_property(env, o, "hardwareThreads", make_num(env, std::thread::hardware_concurrency()));
+  return o;
+}
+
+// setThreads(n)
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 1) return throw_type(env, "setThreads(n): n missing");
+  const int64_t n = get_int(env, argv[0]);
+  if (n < 1 || n > 1024) return throw_type(env, "setThreads(n): n must be in [1, 1024]");
+  cn::set_threads(static_cast<int>(n));
+  return nullptr;
+}
+
+// setPath('avx512' | 'avx2' | 'scalar' | 'auto'): a path the CPU lacks falls back to the best below it.
+napi_value SetPath(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  char buf[16] = {0};
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) != napi_ok) {
+    return throw_type(env, "setPath(name): name must be a string");
+  }
+  const std::string s(buf);
+  cn::SimdPath want;
+  if (s == "avx512") want = cn::SimdPath::kAvx512;
+  else if (s == "avx2") want = cn::SimdPath::kAvx2;
+  else if (s == "scalar") want = cn::SimdPath::kScalar;
+  else if (s == "auto") want = cn::best_path();
+  else return throw_type(env, "setPath: unknown path \"" + s + "\"; valid: avx512, avx2, scalar, auto");
+  g_path = static_cast<int>(want) <= static_cast<int>(cn::best_path()) ? want : cn::best_path();
+  return make_str(env, cn::path_name(g_path));
+}
+
+// matmul(a, b, c, ia, ib, M, K, N, ta, tb, bias|null, act, alpha)
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 13) return throw_type(env, "matmul: expected 13 arguments");
+  cn::GemmArgs g;
+  float *a, *b, *c;
+  int32_t *ia, *ib;
+  size_t la, lb, lc, lia, lib;
+  if (!get_f32(env, argv[0], &a, &la) || !get_f32(env, argv[1], &b, &lb) || !get_f32(env, argv[2], &c, &lc)) {
+    return throw_type(env, "matmul: a, b, c must be Float32Arrays");
+  }
+  if (!get_i32(env, argv[3], &ia, &lia) || !get_i32(env, argv[4], &ib, &lib) || lia != lib) {
+    return throw_type(env, "matmul: ia, ib must be Int32Arrays of equal length");
+  }
+  g.M = get_int(env, argv[5]);
+  g.K = get_int(env, argv[6]);
+  g.N = get_int(env, argv[7]);
+  bool ta = false, tb = false;
+  napi_get_value_bool(env, argv[8], &ta);
+  napi_get_value_bool(env, argv[9], &tb);
+  g.ta = ta;
+  g.tb = tb;
+  napi_valuetype bias_type;
+  napi_typeof(env, argv[10], &bias_type);
+  if (bias_type != napi_null && bias_type != napi_undefined) {
+    float* bias;
+    size_t lbias;
+    if (!get_f32(env, argv[10], &bias, &lbias) || static_cast<int64_t>(lbias) != g.N) {
+      return throw_type(env, "matmul: bias must be a Float32Array of length N");
+    }
+    g.bias = bias;
+  }
+  const int64_t act = get_int(env, argv[11]);
+  if (act < 0 || act > 5) return throw_type(env, "matmul: unknown activation code");
+  g.act = static_cast<cn::Activation>(act);
+  double alpha = 0;
+  napi_get_value_double(env, argv[12], &alpha);
+  g.alpha = static_cast<float>(alpha);
+  if (g.M < 0 || g.K < 0 || g.N < 0) return throw_type(env, "matmul: negative size");
+  g.batch = static_cast<int64_t>(lia);
+  const int64_t sa = g.M * g.K, sb = g.K * g.N;
+  if (static_cast<int64_t>(lc) < g.batch * g.M * g.N) return throw_type(env, "matmul: c too small");
+  g.batch_b = sb > 0 ? static_cast<int64_t>(lb) / sb : 0;
+  const int64_t batch_a = sa > 0 ? static_cast<int64_t>(la) / sa : 0;
+  for (int64_t o = 0; o < g.batch && sa > 0 && sb > 0; o++) {
+    if (ia[o] < 0 || ia[o] >= batch_a || ib[o] < 0 || ib[o] >= g.batch_b) {
+      return throw_type(env, "matmul: batch index out of range");
+    }
+  }
+  g.a = a;
+  g.b = b;
+  g.c = c;
+  g.ia = ia;
+  g.ib = ib;
+  if (sb == 0) g.batch_b = 0;
+  cn::sgemm(g, g_path);
+  return nullptr;
+}
+
+// fmaPeak(path, seconds) -> GFLOP/s of one thread (0 for the scalar path)
+napi_value FmaPeak(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  char buf[16] = {0};
+  size_t len = 0;
+  napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len);
+  double seconds = 0.2;
+  if (argc > 1) napi_get_value_double(env, argv[1], &seconds);
+  const std::string s(buf);
+  const cn::SimdPath p = s == "avx512" ? cn::SimdPath::kAvx512 : s == "avx2" ? cn::SimdPath::kAvx2 : cn::SimdPath::kScalar;
+  return make_num(env, cn::fma_peak_gflops(p, seconds));
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setPath", nullptr, SetPath, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fmaPeak", nullptr, FmaPeak, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
