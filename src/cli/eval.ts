@@ -39,7 +39,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('$0 eval --model checkpoints/user-symmetric/final --data stsb-en-dev.csv --json', 'STS correlation on a CSV as distributed') as never,
   handler: async (argv) => {
     const mode = await checkEvalFile(argv.data); // validate the data file before loading the model
-    await setupBackend(argv.backend);
+    await setupBackend(argv.backend, argv.threads);
     const folder = await readModelFolder(argv.model);
     const encoder = await loadEncoder(folder);
     try {

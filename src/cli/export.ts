@@ -86,7 +86,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     await readModelFolder(argv.model, { requireTokenizer: false });
     const sample = argv.sample ?? (existsSync(DEFAULT_SAMPLE) ? DEFAULT_SAMPLE : undefined);
     const texts = sample ? await readSampleTexts(sample, 64) : undefined;
-    if (argv.verify) await setupBackend(argv.backend);
+    if (argv.verify) await setupBackend(argv.backend, argv.threads);
     const result = await exportOnnx({
       model: argv.model,
       output: argv.output,

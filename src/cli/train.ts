@@ -32,7 +32,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const config = loadTrainConfig(argv.config);
     if (argv['max-steps'] !== undefined) config.train.maxSteps = argv['max-steps'];
     const output = argv.output ?? join('checkpoints', basename(argv.config, extname(argv.config)));
-    await setupBackend(argv.backend);
+    await setupBackend(argv.backend, argv.threads);
 
     const render = trainRenderer();
     for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) render(ev);

@@ -1,0 +1,48 @@
+/**
+ * The optional C++ addon (native/, package `@contrastive/native`): loaded once, or the reason it is
+ * not there. It is an optionalDependency built by node-gyp at install; where that cannot happen
+ * (no C++ compiler) the install still succeeds and this says why, so `--backend auto` can fall
+ * back and tell the user.
+ */
+import { createRequire } from 'node:module';
+
+export type SimdPath = 'avx512' | 'avx2' | 'scalar';
+
+/** Activation codes of the matmul epilogue (native/src/sgemm.h). */
+export const ACTIVATIONS = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5 } as const;
+
+export interface NativeAddon {
+  info(): { path: SimdPath; bestPath: SimdPath; avx512: boolean; avx2fma: boolean; threads: number; hardwareThreads: number };
+  setThreads(n: number): void;
+  /** Forces a SIMD path (tests, bench); one the CPU lacks falls back to the best it has. Returns the path used. */
+  setPath(path: SimdPath | 'auto'): SimdPath;
+  /**
+   * c[o] = act(op(a[ia[o]]) · op(b[ib[o]]) + bias) for each output entry o; a holds [M,K] entries
+   * ([K,M] when ta), b [K,N] entries ([N,K] when tb), c [M,N] entries, bias [N] or null.
+   */
+  matmul(
+    a: Float32Array, b: Float32Array, c: Float32Array, ia: Int32Array, ib: Int32Array,
+    M: number, K: number, N: number, ta: boolean, tb: boolean,
+    bias: Float32Array | null, act: number, alpha: number,
+  ): void;
+  /** One thread's FMA throughput on a path, GFLOP/s (a simple FMA loop; 0 for scalar). */
+  fmaPeak(path: SimdPath, seconds: number): number;
+}
+
+export const NATIVE_DISABLE_ENV = 'CONTRASTIVE_NATIVE';
+
+let loaded: { addon: NativeAddon | null; error: string | null } | undefined;
+
+/** The addon, or null and why not. `CONTRASTIVE_NATIVE=0` hides it (to exercise the fallback). */
+export function loadNativeAddon(): { addon: NativeAddon | null; error: string | null } {
+  if (process.env[NATIVE_DISABLE_ENV] === '0') return { addon: null, error: `disabled by ${NATIVE_DISABLE_ENV}=0` };
+  if (loaded == null) {
+    try {
+      const req = createRequire(import.meta.url);
+      loaded = req('@contrastive/native') as { addon: NativeAddon | null; error: string | null };
+    } catch (e) {
+      loaded = { addon: null, error: `@contrastive/native not installed (optional dependency built from native/ at npm install): ${(e as Error).message.split('\n')[0]}` };
+    }
+  }
+  return loaded;
+}
