@@ -6,8 +6,11 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cpu_features.h"
+#include "elementwise.h"
+#include "reduce.h"
 #include "sgemm.h"
 #include "thread_pool.h"
 
@@ -200,6 +203,94 @@ napi_value FmaPeak(napi_env env, napi_callback_info info) {
   return make_num(env, cn::fma_peak_gflops(p, seconds));
 }
 
+std::vector<int64_t> to_i64(const int32_t* p, size_t n) { return std::vector<int64_t>(p, p + n); }
+
+// binary(op, a, aStrides, b, bStrides, out, outShape): strides per output dim, 0 where broadcast.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 7) return throw_type(env, "binary: expected 7 arguments");
+  const int64_t op = get_int(env, argv[0]);
+  float *a, *b, *o;
+  int32_t *sa, *sb, *shape;
+  size_t la, lb, lo, lsa, lsb, lshape;
+  if (!get_f32(env, argv[1], &a, &la) || !get_f32(env, argv[3], &b, &lb) || !get_f32(env, argv[5], &o, &lo) ||
+      !get_i32(env, argv[2], &sa, &lsa) || !get_i32(env, argv[4], &sb, &lsb) || !get_i32(env, argv[6], &shape, &lshape) ||
+      lsa != lshape || lsb != lshape || op < 0 || op > 7) {
+    return throw_type(env, "binary: bad arguments");
+  }
+  const auto vs = to_i64(shape, lshape), va = to_i64(sa, lsa), vb = to_i64(sb, lsb);
+  int64_t total = 1, maxa = 0, maxb = 0;
+  for (size_t d = 0; d < lshape; d++) {
+    total *= vs[d];
+    if (vs[d] > 0) {
+      maxa += (vs[d] - 1) * va[d];
+      maxb += (vs[d] - 1) * vb[d];
+    }
+  }
+  if (total > static_cast<int64_t>(lo) || (total > 0 && (maxa >= static_cast<int64_t>(la) || maxb >= static_cast<int64_t>(lb)))) {
+    return throw_type(env, "binary: shapes and strides do not fit the arrays");
+  }
+  cn::binary(static_cast<cn::BinaryOp>(op), a, va.data(), b, vb.data(), o, vs.data(), static_cast<int>(lshape));
+  return nullptr;
+}
+
+// unary(op, x, out)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  const int64_t op = get_int(env, argv[0]);
+  float *x, *o;
+  size_t lx, lo;
+  if (argc != 3 || !get_f32(env, argv[1], &x, &lx) || !get_f32(env, argv[2], &o, &lo) || lo < lx || op < 0 || op > 11) {
+    return throw_type(env, "unary: bad arguments");
+  }
+  cn::unary(static_cast<cn::UnaryOp>(op), x, o, static_cast<int64_t>(lx));
+  return nullptr;
+}
+
+// reduce(op, x, shape, reduceMask(Int32Array), out)
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  const int64_t op = get_int(env, argv[0]);
+  float *x, *o;
+  int32_t *shape, *mask;
+  size_t lx, lo, ls, lm;
+  if (argc != 5 || !get_f32(env, argv[1], &x, &lx) || !get_i32(env, argv[2], &shape, &ls) || !get_i32(env, argv[3], &mask, &lm) ||
+      !get_f32(env, argv[4], &o, &lo) || ls != lm || op < 0 || op > 3) {
+    return throw_type(env, "reduce: bad arguments");
+  }
+  int64_t total = 1, out_size = 1;
+  std::vector<uint8_t> red(ls);
+  for (size_t d = 0; d < ls; d++) {
+    total *= shape[d];
+    red[d] = mask[d] != 0;
+    if (!red[d]) out_size *= shape[d];
+  }
+  if (total != static_cast<int64_t>(lx) || out_size > static_cast<int64_t>(lo)) return throw_type(env, "reduce: shape does not fit");
+  const auto vs = to_i64(shape, ls);
+  cn::reduce(static_cast<cn::ReduceOp>(op), x, vs.data(), red.data(), static_cast<int>(ls), o);
+  return nullptr;
+}
+
+// softmax(x, out, rows, n)
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *o;
+  size_t lx, lo;
+  if (argc != 4 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &o, &lo)) return throw_type(env, "softmax: bad arguments");
+  const int64_t rows = get_int(env, argv[2]), n = get_int(env, argv[3]);
+  if (rows < 0 || n < 0 || rows * n > static_cast<int64_t>(lx) || rows * n > static_cast<int64_t>(lo)) return throw_type(env, "softmax: sizes do not fit");
+  cn::softmax(x, o, rows, n);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -207,6 +298,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"setPath", nullptr, SetPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fmaPeak", nullptr, FmaPeak, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

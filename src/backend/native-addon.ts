@@ -11,6 +11,11 @@ export type SimdPath = 'avx512' | 'avx2' | 'scalar';
 /** Activation codes of the matmul epilogue (native/src/sgemm.h). */
 export const ACTIVATIONS = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5 } as const;
 
+/** Op codes of native/src/elementwise.h and reduce.h. */
+export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, copy: 7 } as const;
+export const UNARY_OPS = { Exp: 0, Neg: 1, Erf: 2, Sqrt: 3, Square: 4, Rsqrt: 5, Tanh: 6, Log: 7, Abs: 8, Sigmoid: 9, Relu: 10, Reciprocal: 11 } as const;
+export const REDUCE_OPS = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+
 export interface NativeAddon {
   info(): { path: SimdPath; bestPath: SimdPath; avx512: boolean; avx2fma: boolean; threads: number; hardwareThreads: number };
   setThreads(n: number): void;
@@ -25,6 +30,14 @@ export interface NativeAddon {
     M: number, K: number, N: number, ta: boolean, tb: boolean,
     bias: Float32Array | null, act: number, alpha: number,
   ): void;
+  /** out = op(a, b) over outShape; strides per output dim, 0 where an operand is broadcast. Codes: BINARY_OPS. */
+  binary(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, out: Float32Array, outShape: Int32Array): void;
+  /** out[i] = op(x[i]). Codes: UNARY_OPS. */
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** Reduces x (shape) over the axes where mask is 1 into out (the kept dims). Codes: REDUCE_OPS. */
+  reduce(op: number, x: Float32Array, shape: Int32Array, mask: Int32Array, out: Float32Array): void;
+  /** Row-wise softmax of [rows, n]. */
+  softmax(x: Float32Array, out: Float32Array, rows: number, n: number): void;
   /** One thread's FMA throughput on a path, GFLOP/s (a simple FMA loop; 0 for scalar). */
   fmaPeak(path: SimdPath, seconds: number): number;
 }

@@ -8,6 +8,9 @@ import type { KernelFunc } from '@tensorflow/tfjs';
 import { registerCpuOverrides } from './cpu-overrides.js';
 import { loadNativeAddon, type NativeAddon } from './native-addon.js';
 import { makeNativeBatchMatMul, makeNativeFusedMatMul } from './native-matmul.js';
+import { makeNativeBinary, makeNativeTranspose, makeNativeUnary } from './native-elementwise.js';
+import { makeNativeReduce, makeNativeSoftmax } from './native-reduce.js';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from './native-addon.js';
 
 export const NATIVE = 'native';
 
@@ -15,6 +18,11 @@ export const NATIVE = 'native';
 const OVERRIDES: Record<string, (addon: NativeAddon, original: KernelFunc) => KernelFunc> = {
   BatchMatMul: makeNativeBatchMatMul,
   _FusedMatMul: makeNativeFusedMatMul,
+  Transpose: makeNativeTranspose,
+  Softmax: makeNativeSoftmax,
+  ...Object.fromEntries(Object.keys(BINARY_OPS).filter((k) => k !== 'copy').map((k) => [k, makeNativeBinary(k as keyof typeof BINARY_OPS)])),
+  ...Object.fromEntries(Object.keys(UNARY_OPS).map((k) => [k, makeNativeUnary(k as keyof typeof UNARY_OPS)])),
+  ...Object.fromEntries(Object.keys(REDUCE_OPS).map((k) => [k, makeNativeReduce(k as keyof typeof REDUCE_OPS)])),
 };
 
 /** Kernel names the addon implements on the native backend (the rest are the cpu backend's). */
