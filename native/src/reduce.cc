@@ -47,26 +47,27 @@ Dims coalesce(const int64_t* shape, const uint8_t* red, int rank) {
   return d;
 }
 
-template <ReduceOp OP>
-inline float combine(float acc, float x) {
+template <ReduceOp OP, typename T>
+inline T combine(T acc, float x) {
   if (OP == ReduceOp::kMax) return (x > acc || std::isnan(x)) ? x : acc;
   if (OP == ReduceOp::kMin) return (x < acc || std::isnan(x)) ? x : acc;
   return acc + x;
 }
 
 // Walks dims [0, n-1) with dim 0 limited to [b0, e0), and runs the last dim over columns [c0, c1).
-template <ReduceOp OP>
-void walk(const float* x, float* out, const Dims& d, int64_t b0, int64_t e0, int64_t c0, int64_t c1) {
+// Sums accumulate in double (T = double), as the cpu backend's JS loop does, so long reductions agree to 1e-5.
+template <ReduceOp OP, typename T>
+void walk(const float* x, T* out, const Dims& d, int64_t b0, int64_t e0, int64_t c0, int64_t c1) {
   const int n = static_cast<int>(d.size.size());
   const int64_t last_in = d.in_stride[n - 1], last_out = d.out_stride[n - 1];
   const bool last_reduced = d.reduced[n - 1];
-  auto inner = [&](const float* xp, float* op) {
+  auto inner = [&](const float* xp, T* op) {
     if (last_reduced) {
-      float acc = *op;
-      for (int64_t j = c0; j < c1; j++) acc = combine<OP>(acc, xp[j * last_in]);
+      T acc = *op;
+      for (int64_t j = c0; j < c1; j++) acc = combine<OP, T>(acc, xp[j * last_in]);
       *op = acc;
     } else {
-      for (int64_t j = c0; j < c1; j++) op[j * last_out] = combine<OP>(op[j * last_out], xp[j * last_in]);
+      for (int64_t j = c0; j < c1; j++) op[j * last_out] = combine<OP, T>(op[j * last_out], xp[j * last_in]);
     }
   };
   if (n == 1) {
@@ -91,10 +92,10 @@ void walk(const float* x, float* out, const Dims& d, int64_t b0, int64_t e0, int
   }
 }
 
-template <ReduceOp OP>
-void reduce_t(const float* x, const Dims& d, float* out, int64_t out_size) {
-  const float init = OP == ReduceOp::kMax ? -std::numeric_limits<float>::infinity()
-                   : OP == ReduceOp::kMin ? std::numeric_limits<float>::infinity() : 0.f;
+template <ReduceOp OP, typename T>
+void reduce_t(const float* x, const Dims& d, T* out, int64_t out_size) {
+  const T init = OP == ReduceOp::kMax ? -std::numeric_limits<T>::infinity()
+               : OP == ReduceOp::kMin ? std::numeric_limits<T>::infinity() : T(0);
   std::fill(out, out + out_size, init);
   int64_t total = 1;
   for (int64_t s : d.size) total *= s;
@@ -102,21 +103,21 @@ void reduce_t(const float* x, const Dims& d, float* out, int64_t out_size) {
   const int64_t last = d.size[n - 1];
   constexpr int64_t kWork = 1 << 15;
   if (total < 2 * kWork || pool().threads() == 1) {
-    walk<OP>(x, out, d, 0, d.size[0], 0, last);
+    walk<OP, T>(x, out, d, 0, d.size[0], 0, last);
     return;
   }
   if (!d.reduced[0] && n > 1) {
     // Split the outermost (kept) dim: tasks write disjoint outputs.
     const int64_t per = std::max<int64_t>(1, kWork / (total / d.size[0]));
     const int64_t tasks = (d.size[0] + per - 1) / per;
-    pool().run(tasks, [&](int64_t t) { walk<OP>(x, out, d, t * per, std::min(d.size[0], (t + 1) * per), 0, last); });
+    pool().run(tasks, [&](int64_t t) { walk<OP, T>(x, out, d, t * per, std::min(d.size[0], (t + 1) * per), 0, last); });
   } else if (!d.reduced[n - 1] && n > 1 && last >= 64) {
     // Split the innermost (kept) dim into column ranges.
     const int64_t tasks = std::min<int64_t>(pool().threads() * 4, last / 16);
     const int64_t per = (last + tasks - 1) / tasks;
-    pool().run(tasks, [&](int64_t t) { walk<OP>(x, out, d, 0, d.size[0], t * per, std::min(last, (t + 1) * per)); });
+    pool().run(tasks, [&](int64_t t) { walk<OP, T>(x, out, d, 0, d.size[0], t * per, std::min(last, (t + 1) * per)); });
   } else {
-    walk<OP>(x, out, d, 0, d.size[0], 0, last);
+    walk<OP, T>(x, out, d, 0, d.size[0], 0, last);
   }
 }
 
@@ -130,22 +131,22 @@ void reduce(ReduceOp op, const float* x, const int64_t* shape, const uint8_t* re
   }
   const Dims d = coalesce(shape, reduce_axes, rank);
   if (count == 0) {
-    // Nothing to reduce: the op's identity (NaN for a mean, as 0/0).
-    const float v = op == ReduceOp::kSum ? 0.f : op == ReduceOp::kMean ? std::nanf("")
-                  : op == ReduceOp::kMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+    // Nothing to reduce: what the cpu backend gives (0 for a sum or mean, NaN for max/min).
+    const float v = op == ReduceOp::kSum || op == ReduceOp::kMean ? 0.f : std::nanf("");
     std::fill(out, out + out_size, v);
     return;
   }
   switch (op) {
-    case ReduceOp::kSum: return reduce_t<ReduceOp::kSum>(x, d, out, out_size);
+    case ReduceOp::kSum:
     case ReduceOp::kMean: {
-      reduce_t<ReduceOp::kSum>(x, d, out, out_size);
-      const float c = static_cast<float>(count);
-      for (int64_t i = 0; i < out_size; i++) out[i] /= c;
+      std::vector<double> acc(out_size);
+      reduce_t<ReduceOp::kSum, double>(x, d, acc.data(), out_size);
+      const double c = op == ReduceOp::kMean ? static_cast<double>(count) : 1.0;
+      for (int64_t i = 0; i < out_size; i++) out[i] = static_cast<float>(acc[i] / c);
       return;
     }
-    case ReduceOp::kMax: return reduce_t<ReduceOp::kMax>(x, d, out, out_size);
-    case ReduceOp::kMin: return reduce_t<ReduceOp::kMin>(x, d, out, out_size);
+    case ReduceOp::kMax: return reduce_t<ReduceOp::kMax, float>(x, d, out, out_size);
+    case ReduceOp::kMin: return reduce_t<ReduceOp::kMin, float>(x, d, out, out_size);
   }
 }
 
