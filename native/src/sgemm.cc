@@ -136,15 +136,23 @@ void sgemm(const GemmArgs& g, SimdPath path) {
       // Pack A[i0:i0+mc, k0:k0+kc] into MR-row panels: for each k, MR values (zero rows past mc).
       for (int64_t p = 0; p < mpanels; p++) {
         float* d = abuf.data() + p * kc * MR;
-        for (int64_t r = 0; r < MR; r++) {
-          const int64_t i = i0 + p * MR + r;
-          if (i >= i0 + mc) {
-            for (int64_t k = 0; k < kc; k++) d[k * MR + r] = 0.f;
-          } else if (!g.ta) {
-            const float* row = A + i * K + k0;
-            for (int64_t k = 0; k < kc; k++) d[k * MR + r] = row[k];
-          } else {
-            for (int64_t k = 0; k < kc; k++) d[k * MR + r] = A[(k0 + k) * M + i];
+        const int64_t ib = i0 + p * MR, mv = std::min(MR, i0 + mc - ib);
+        if (g.ta) {
+          // A stored [K, M]: each k gives MR consecutive floats.
+          for (int64_t k = 0; k < kc; k++) {
+            const float* src = A + (k0 + k) * M + ib;
+            float* dk = d + k * MR;
+            for (int64_t r = 0; r < mv; r++) dk[r] = src[r];
+            for (int64_t r = mv; r < MR; r++) dk[r] = 0.f;
+          }
+        } else {
+          for (int64_t r = 0; r < MR; r++) {
+            if (r >= mv) {
+              for (int64_t k = 0; k < kc; k++) d[k * MR + r] = 0.f;
+            } else {
+              const float* row = A + (ib + r) * K + k0;
+              for (int64_t k = 0; k < kc; k++) d[k * MR + r] = row[k];
+            }
           }
         }
       }
