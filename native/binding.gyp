@@ -9,7 +9,8 @@
         "src/sgemm.cc",
         "src/sgemm_x86.cc",
         "src/elementwise.cc",
-        "src/reduce.cc"
+        "src/reduce.cc",
+        "src/fused.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O2", "-fno-math-errno"],

@@ -10,6 +10,7 @@
 
 #include "cpu_features.h"
 #include "elementwise.h"
+#include "fused.h"
 #include "reduce.h"
 #include "sgemm.h"
 #include "thread_pool.h"
@@ -291,6 +292,75 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// layerNorm(x, gamma, beta, eps, n, h, y, mean, rstd)
+napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *g, *b, *y, *m, *rs;
+  size_t lx, lg, lb, ly, lm, lrs;
+  if (argc != 9 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &g, &lg) || !get_f32(env, argv[2], &b, &lb) ||
+      !get_f32(env, argv[6], &y, &ly) || !get_f32(env, argv[7], &m, &lm) || !get_f32(env, argv[8], &rs, &lrs)) {
+    return throw_type(env, "layerNorm: bad arguments");
+  }
+  double eps = 0;
+  napi_get_value_double(env, argv[3], &eps);
+  const int64_t n = get_int(env, argv[4]), h = get_int(env, argv[5]);
+  const size_t nh = static_cast<size_t>(n * h);
+  if (n < 0 || h < 0 || lx < nh || ly < nh || lg < static_cast<size_t>(h) || lb < static_cast<size_t>(h) || lm < static_cast<size_t>(n) || lrs < static_cast<size_t>(n)) {
+    return throw_type(env, "layerNorm: sizes do not fit");
+  }
+  cn::layernorm_forward(x, g, b, static_cast<float>(eps), n, h, y, m, rs);
+  return nullptr;
+}
+
+// layerNormGrad(dy, x, gamma, mean, rstd, n, h, dx, dgamma, dbeta)
+napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *dy, *x, *g, *m, *rs, *dx, *dg, *db;
+  size_t ldy, lx, lg, lm, lrs, ldx, ldg, ldb;
+  if (argc != 10 || !get_f32(env, argv[0], &dy, &ldy) || !get_f32(env, argv[1], &x, &lx) || !get_f32(env, argv[2], &g, &lg) ||
+      !get_f32(env, argv[3], &m, &lm) || !get_f32(env, argv[4], &rs, &lrs) || !get_f32(env, argv[7], &dx, &ldx) ||
+      !get_f32(env, argv[8], &dg, &ldg) || !get_f32(env, argv[9], &db, &ldb)) {
+    return throw_type(env, "layerNormGrad: bad arguments");
+  }
+  const int64_t n = get_int(env, argv[5]), h = get_int(env, argv[6]);
+  const size_t nh = static_cast<size_t>(n * h), hh = static_cast<size_t>(h), nn = static_cast<size_t>(n);
+  if (n < 0 || h < 0 || ldy < nh || lx < nh || ldx < nh || lg < hh || ldg < hh || ldb < hh || lm < nn || lrs < nn) {
+    return throw_type(env, "layerNormGrad: sizes do not fit");
+  }
+  cn::layernorm_backward(dy, x, g, m, rs, n, h, dx, dg, db);
+  return nullptr;
+}
+
+// gelu(x, y) and geluGrad(x, dy, dx)
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *y;
+  size_t lx, ly;
+  if (argc != 2 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &y, &ly) || ly < lx) return throw_type(env, "gelu: bad arguments");
+  cn::gelu_forward(x, y, static_cast<int64_t>(lx));
+  return nullptr;
+}
+
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *dy, *dx;
+  size_t lx, ldy, ldx;
+  if (argc != 3 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &dy, &ldy) || !get_f32(env, argv[2], &dx, &ldx) ||
+      ldy < lx || ldx < lx) {
+    return throw_type(env, "geluGrad: bad arguments");
+  }
+  cn::gelu_backward(x, dy, dx, static_cast<int64_t>(lx));
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -302,6 +372,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNorm", nullptr, LayerNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNormGrad", nullptr, LayerNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -38,6 +38,12 @@ export interface NativeAddon {
   reduce(op: number, x: Float32Array, shape: Int32Array, mask: Int32Array, out: Float32Array): void;
   /** Row-wise softmax of [rows, n]. */
   softmax(x: Float32Array, out: Float32Array, rows: number, n: number): void;
+  /** LayerNorm over rows of x [n, h]: y, and per row mean and 1/std for the gradient. */
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, n: number, h: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, n: number, h: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /** Exact (erf) GELU and its gradient. */
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** One thread's FMA throughput on a path, GFLOP/s (a simple FMA loop; 0 for scalar). */
   fmaPeak(path: SimdPath, seconds: number): number;
 }

@@ -14,6 +14,7 @@ import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from './native-addon.js';
 import { makeNativeCast, makeNativeGather } from './native-gather.js';
 import { BufferPool, attachPool, markSharedInputs } from './native-buffer-pool.js';
 import { useBufferPool } from './native-cpu-data.js';
+import { makeFusedKernels } from './native-fused.js';
 
 export const NATIVE = 'native';
 
@@ -69,6 +70,9 @@ export function registerNativeBackend(threads: number): string | null {
   for (const k of tf.getKernelsForBackend('cpu')) {
     const make = OVERRIDES[k.kernelName];
     tf.registerKernel({ ...k, backendName: NATIVE, kernelFunc: make ? make(addon, k.kernelFunc) : sharingChecked(k.kernelFunc, pool) });
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(makeFusedKernels(addon))) {
+    tf.registerKernel({ kernelName, backendName: NATIVE, kernelFunc });
   }
   return null;
 }

@@ -101,3 +101,30 @@ test('native element-wise and reductions are bitwise identical for 1 and 2 threa
     addon.setThreads(2);
   }
 });
+
+test('fused LayerNorm and GELU (native customGrad kernels) match the composite ops on cpu, values and gradients', { skip }, async () => {
+  const { layerNorm } = await import('../../src/model/layer-norm.js');
+  const { gelu } = await import('../../src/model/gelu.js');
+  const run = () => {
+    const out: Array<{ name: string; v: Float32Array }> = [];
+    for (const [n, h] of [[7, 13], [1, 64], [300, 129], [0, 8]]) {
+      tf.tidy(() => {
+        const x = t([n, h], 21, 3, 0.5) as tf.Tensor2D;
+        const g = t([h], 22, 1, 1);
+        const b = t([h], 23);
+        const w = t([n, h], 24); // a weighting, so the upstream gradient is not uniform
+        const ln = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(layerNorm(xi as tf.Tensor2D, gi, bi, 1e-12), w));
+        const ge = (xi: tf.Tensor) => tf.sum(tf.mul(gelu(xi), w));
+        out.push({ name: `layerNorm [${n},${h}]`, v: layerNorm(x, g, b, 1e-12).dataSync() as Float32Array });
+        tf.grads(ln)([x, g, b]).forEach((d, i) => out.push({ name: `layerNorm [${n},${h}] grad ${i}`, v: d.dataSync() as Float32Array }));
+        out.push({ name: `gelu [${n},${h}]`, v: gelu(x).dataSync() as Float32Array });
+        out.push({ name: `gelu [${n},${h}] grad`, v: tf.grad(ge)(x).dataSync() as Float32Array });
+      });
+    }
+    return out;
+  };
+  const want = await on('cpu', run);
+  await useBackend('native');
+  const got = run();
+  got.forEach((g, i) => assertClose(g.v, want[i].v, 2e-5, g.name));
+});
