@@ -37,6 +37,16 @@ void elems_parallel(int64_t n, F f) {
   }
 }
 
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, the formula tfjs's own Erf kernel uses):
+// one expf and a rational term, several times cheaper than libm's erff.
+inline float erf_as(float x) {
+  const float ax = std::fabs(x);
+  const float t = 1.f / (1.f + 0.3275911f * ax);
+  const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  const float y = 1.f - poly * std::exp(-ax * ax);
+  return x < 0 ? -y : y;
+}
+
 }  // namespace
 
 void layernorm_forward(const float* x, const float* gamma, const float* beta, float eps, int64_t n, int64_t h,
@@ -109,14 +119,14 @@ void layernorm_backward(const float* dy, const float* x, const float* gamma, con
 void gelu_forward(const float* x, float* y, int64_t n) {
   elems_parallel(n, [&](int64_t i) {
     const float v = x[i];
-    y[i] = 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f));
+    y[i] = 0.5f * v * (1.f + erf_as(v * 0.70710678118654752f));
   });
 }
 
 void gelu_backward(const float* x, const float* dy, float* dx, int64_t n) {
   elems_parallel(n, [&](int64_t i) {
     const float v = x[i];
-    const float cdf = 0.5f * (1.f + std::erf(v * 0.70710678118654752f));
+    const float cdf = 0.5f * (1.f + erf_as(v * 0.70710678118654752f));
     const float pdf = std::exp(-0.5f * v * v) * 0.39894228040143268f;
     dx[i] = dy[i] * (cdf + v * pdf);
   });
