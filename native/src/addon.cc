@@ -361,6 +361,25 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamw(p, m, v, g, pOut, mOut, vOut, scalars Float32Array[8]: b1, 1-b1, b2, 1-b2, bc2Sqrt, eps, decay, step)
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float* a[8];
+  size_t l[8];
+  for (int i = 0; i < 8; i++) {
+    if (argc != 8 || !get_f32(env, argv[i], &a[i], &l[i])) return throw_type(env, "adamw: expected 8 Float32Arrays");
+  }
+  const size_t n = l[0];
+  for (int i = 1; i < 7; i++) if (l[i] != n) return throw_type(env, "adamw: arrays differ in length");
+  if (l[7] != 8) return throw_type(env, "adamw: scalars must hold 8 values");
+  const float* sc = a[7];
+  const cn::AdamWScalars s{sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]};
+  cn::adamw_update(a[0], a[1], a[2], a[3], static_cast<int64_t>(n), s, a[4], a[5], a[6]);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -376,6 +395,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"layerNormGrad", nullptr, LayerNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

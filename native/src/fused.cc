@@ -132,4 +132,19 @@ void gelu_backward(const float* x, const float* dy, float* dx, int64_t n) {
   });
 }
 
+void adamw_update(const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
+                  float* p_out, float* m_out, float* v_out) {
+  const bool decay = s.decay != 1.f;
+  elems_parallel(n, [&](int64_t i) {
+    const float gi = g[i];
+    const float mi = m[i] * s.b1 + gi * s.one_minus_b1;
+    const float vi = v[i] * s.b2 + (gi * gi) * s.one_minus_b2;
+    const float denom = std::sqrt(vi) / s.bc2_sqrt + s.eps;
+    const float pd = decay ? p[i] * s.decay : p[i];
+    p_out[i] = pd - (mi / denom) * s.step;
+    m_out[i] = mi;
+    v_out[i] = vi;
+  });
+}
+
 }  // namespace cn

@@ -18,4 +18,13 @@ void layernorm_backward(const float* dy, const float* x, const float* gamma, con
 void gelu_forward(const float* x, float* y, int64_t n);
 void gelu_backward(const float* x, const float* dy, float* dx, int64_t n);
 
+// One AdamW step over a parameter, the composite ops' arithmetic in their order (float32 scalars):
+//   m' = m·b1 + g·(1−b1)   v' = v·b2 + g²·(1−b2)   p' = p·decay − (m' / (√v' / bc2 + eps))·step
+// (decay == 1: no weight decay, p not multiplied).
+struct AdamWScalars {
+  float b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, decay, step;
+};
+void adamw_update(const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
+                  float* p_out, float* m_out, float* v_out);
+
 }  // namespace cn

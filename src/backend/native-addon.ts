@@ -44,6 +44,8 @@ export interface NativeAddon {
   /** Exact (erf) GELU and its gradient. */
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** One AdamW step: writes pOut, mOut, vOut; scalars = [b1, 1-b1, b2, 1-b2, √(1-b2ᵗ), eps, 1-lr·λ (1: none), lr/(1-b1ᵗ)]. */
+  adamw(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, scalars: Float32Array): void;
   /** One thread's FMA throughput on a path, GFLOP/s (a simple FMA loop; 0 for scalar). */
   fmaPeak(path: SimdPath, seconds: number): number;
 }

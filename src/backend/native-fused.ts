@@ -8,6 +8,7 @@
  *   RowLayerNormGrad  dy, x, gamma, mean, rstd -> dx [n, h], dgamma [h], dbeta [h]
  *   GeluErf           x -> 0.5·x·(1 + erf(x/√2))
  *   GeluErfGrad       x, dy -> dy·(Φ(x) + x·φ(x))
+ *   AdamWUpdate       p, m, v, g (attr scalars) -> p', m', v': one AdamW step over a parameter (src/train/adamw.ts)
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
@@ -16,7 +17,7 @@ import { f32View, outputBuffer, type CpuBackend } from './native-cpu-data.js';
 
 type KernelArgs = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 
-export const FUSED_KERNELS = { layerNorm: 'RowLayerNorm', layerNormGrad: 'RowLayerNormGrad', gelu: 'GeluErf', geluGrad: 'GeluErfGrad' } as const;
+export const FUSED_KERNELS = { layerNorm: 'RowLayerNorm', layerNormGrad: 'RowLayerNormGrad', gelu: 'GeluErf', geluGrad: 'GeluErfGrad', adamw: 'AdamWUpdate' } as const;
 
 function rowsOf(x: TensorInfo): { n: number; h: number } {
   const h = x.shape[x.shape.length - 1] ?? 1;
@@ -58,7 +59,16 @@ export function makeFusedKernels(addon: NativeAddon): Record<string, KernelFunc>
     addon.geluGrad(f32View(b, x), f32View(b, dy), dx);
     return b.makeTensorInfo(x.shape.slice(), 'float32', dx);
   };
+  const adamw = (args: KernelArgs) => {
+    const { p, m, v, g } = args.inputs as Record<string, TensorInfo>;
+    const b = args.backend as CpuBackend;
+    const n = tf.util.sizeFromShape(p.shape);
+    const [pOut, mOut, vOut] = [outputBuffer(n), outputBuffer(n), outputBuffer(n)];
+    addon.adamw(f32View(b, p), f32View(b, m), f32View(b, v), f32View(b, g), pOut, mOut, vOut, Float32Array.from((args.attrs as { scalars: number[] }).scalars));
+    return [pOut, mOut, vOut].map((a) => b.makeTensorInfo(p.shape.slice(), 'float32', a));
+  };
   return {
+    [FUSED_KERNELS.adamw]: adamw as unknown as KernelFunc,
     [FUSED_KERNELS.layerNorm]: layerNorm as unknown as KernelFunc,
     [FUSED_KERNELS.layerNormGrad]: layerNormGrad as unknown as KernelFunc,
     [FUSED_KERNELS.gelu]: gelu as unknown as KernelFunc,
