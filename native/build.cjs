@@ -41,8 +41,8 @@ if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--node
 const r = spawnSync(process.execPath, args, { cwd: here, encoding: 'utf8', env: process.env });
 const log = `${r.stdout || ''}\n${r.stderr || ''}`;
 if (r.status === 0 && existsSync(join(here, 'build', 'Release', 'contrastive_native.node'))) finish(true, 'built', log);
-const hint = /not found|No such file|ENOENT|command not found/.test(log) && /(g\+\+|c\+\+|cc|make|python)/.test(log)
-  ? 'no C++ toolchain (a C++17 compiler, make and python3 are needed)'
-  : `node-gyp exited with ${r.status ?? r.signal}`;
-const lastError = log.split('\n').filter((l) => /error|not found/i.test(l)).slice(0, 3).join(' | ');
-finish(false, lastError ? `${hint}: ${lastError.slice(0, 300)}` : hint, log);
+// The missing tool, as node-gyp (`not found: make`), sh (`g++: not found`) or make (`make: g++: No such file`) says it.
+const missing = /not found: (\S+)/.exec(log)?.[1] ?? /([\w.+-]+): (?:command )?not found/i.exec(log)?.[1] ?? /make: ([\w.+-]+): No such file/.exec(log)?.[1];
+if (missing != null) finish(false, `no C++ toolchain: ${missing} not found (the addon needs a C++17 compiler, make and python3)`, log);
+const lastError = log.split('\n').filter((l) => /error/i.test(l) && !/gyp ERR! (stack|cwd|node|System|command|not ok)/.test(l)).slice(0, 3).join(' | ');
+finish(false, `node-gyp exited with ${r.status ?? r.signal}${lastError ? `: ${lastError.slice(0, 300)}` : ''}`, log);
