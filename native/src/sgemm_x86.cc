@@ -83,54 +83,43 @@ void ukr_avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t
 #undef CN_STORE
 }
 
-// Peak probes: 16 (avx512) / 12 (avx2) independent FMA chains, enough to cover latency x ports.
+// Peak probes: independent FMA chains in named registers (an array of vectors may live on the
+// stack at -O2, and then the loop measures store forwarding, not the FMA units): 12 chains cover
+// 4-cycle latency x 2 ports with room to spare.
+#define CN_PEAK_BODY(VEC, SET1, FMADD, ADD, STORE, LANES)                                          \
+  VEC a0 = SET1(0.f), a1 = SET1(1.f), a2 = SET1(2.f), a3 = SET1(3.f), a4 = SET1(4.f), a5 = SET1(5.f); \
+  VEC a6 = SET1(6.f), a7 = SET1(7.f), a8 = SET1(8.f), a9 = SET1(9.f), a10 = SET1(10.f), a11 = SET1(11.f); \
+  const VEC m = SET1(0.999999f), d = SET1(1e-7f);                                                  \
+  const auto t0 = std::chrono::steady_clock::now();                                                \
+  int64_t iters = 0;                                                                               \
+  double dt = 0;                                                                                   \
+  do {                                                                                             \
+    for (int r = 0; r < 4096; r++) {                                                               \
+      a0 = FMADD(a0, m, d); a1 = FMADD(a1, m, d); a2 = FMADD(a2, m, d); a3 = FMADD(a3, m, d);      \
+      a4 = FMADD(a4, m, d); a5 = FMADD(a5, m, d); a6 = FMADD(a6, m, d); a7 = FMADD(a7, m, d);      \
+      a8 = FMADD(a8, m, d); a9 = FMADD(a9, m, d); a10 = FMADD(a10, m, d); a11 = FMADD(a11, m, d);  \
+    }                                                                                              \
+    iters += 4096;                                                                                 \
+    dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();             \
+  } while (dt < seconds);                                                                          \
+  VEC s = ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7)));                       \
+  s = ADD(s, ADD(ADD(a8, a9), ADD(a10, a11)));                                                     \
+  float out[LANES];                                                                                \
+  STORE(out, s);                                                                                   \
+  volatile float sink = out[0];                                                                    \
+  (void)sink;                                                                                      \
+  return iters * 12.0 * LANES * 2 / dt / 1e9;
+
 __attribute__((target("avx512f,avx2,fma")))
 static double peak_avx512(double seconds) {
-  __m512 acc[16];
-  for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_ps(static_cast<float>(i));
-  const __m512 m = _mm512_set1_ps(0.999999f), d = _mm512_set1_ps(1e-7f);
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t iters = 0;
-  double dt = 0;
-  do {
-    for (int r = 0; r < 4096; r++) {
-      for (int i = 0; i < 16; i++) acc[i] = _mm512_fmadd_ps(acc[i], m, d);
-    }
-    iters += 4096;
-    dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  } while (dt < seconds);
-  __m512 s = acc[0];
-  for (int i = 1; i < 16; i++) s = _mm512_add_ps(s, acc[i]);
-  float out[16];
-  _mm512_storeu_ps(out, s);
-  volatile float sink = out[0];
-  (void)sink;
-  return iters * 16.0 * 16 * 2 / dt / 1e9;
+  CN_PEAK_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps, 16)
 }
 
 __attribute__((target("avx2,fma")))
 static double peak_avx2(double seconds) {
-  __m256 acc[12];
-  for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps(static_cast<float>(i));
-  const __m256 m = _mm256_set1_ps(0.999999f), d = _mm256_set1_ps(1e-7f);
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t iters = 0;
-  double dt = 0;
-  do {
-    for (int r = 0; r < 4096; r++) {
-      for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], m, d);
-    }
-    iters += 4096;
-    dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  } while (dt < seconds);
-  __m256 s = acc[0];
-  for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, acc[i]);
-  float out[8];
-  _mm256_storeu_ps(out, s);
-  volatile float sink = out[0];
-  (void)sink;
-  return iters * 12.0 * 8 * 2 / dt / 1e9;
+  CN_PEAK_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps, 8)
 }
+#undef CN_PEAK_BODY
 
 double fma_peak_x86(SimdPath path, double seconds) {
   return path == SimdPath::kAvx512 ? peak_avx512(seconds) : peak_avx2(seconds);
