@@ -9,7 +9,7 @@
  * Everything is a pure function of the papers and the seed. See data/README.md for the rules.
  */
 import { Rng } from '../src/util/rng.js';
-import { specificTermsMentioned, titleVariant, type Paper } from './papers.js';
+import { ALL_TOPICS, specificTermsMentioned, titleVariant, type Paper } from './papers.js';
 
 /**
  * The text of a paper in triplets: "Title. Abstract" (no period added after a title ending in ?/!/.).
@@ -18,6 +18,12 @@ import { specificTermsMentioned, titleVariant, type Paper } from './papers.js';
  */
 export function paperText(p: Pick<Paper, 'title' | 'abstract'>): string {
   return /[.?!]$/.test(p.title) ? `${p.title} ${p.abstract}` : `${p.title}. ${p.abstract}`;
+}
+
+/** A paper's classification label (data/tasks.ts): its topic's field, canonical name, in the paper's language. */
+export function labelText(p: Pick<Paper, 'lang' | 'topic'>): string {
+  const topic = ALL_TOPICS.find((t) => t.id === p.topic)!;
+  return p.lang === 'en' ? topic.field.en[0] : topic.field.ru[0].nom;
 }
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {

@@ -30,6 +30,8 @@ export type { PairRecord, DataKind, LabelledRecord } from './data/records.js';
 // model
 export { SentenceEncoder, toInputs } from './model/encoder.js';
 export { bertForward, gelu, type EncoderInputs } from './model/bert.js';
+export { debertaForward } from './model/deberta.js';
+export { validateMoe, bakeExpert, layersOfRule, SCIMULT_TASKS, type MoeConfig, type MoePart } from './model/moe.js';
 export { pool } from './model/pooling.js';
 export {
   validateModelConfig, validateModelFrom, toHfConfig, fromHfConfig,

@@ -1,6 +1,7 @@
 /** Options and helpers shared by the CLI commands. */
 import type { Argv } from 'yargs';
 import { BACKEND_REQUESTS, initBackend, type BackendRequest, type BackendInfo } from '../backend/select.js';
+import { userError } from '../util/errors.js';
 
 export interface BackendArgs {
   backend: BackendRequest;
@@ -29,4 +30,44 @@ export function fmt(x: number, digits = 4): string {
   if (x === 0) return '0';
   const a = Math.abs(x);
   return a >= 1e-3 && a < 1e4 ? x.toFixed(digits) : x.toExponential(2);
+}
+
+/**
+ * Ctrl-C / SIGTERM for long commands: the first one aborts the returned signal (the trainer finishes
+ * its step and writes a resumable checkpoint); a second one exits at once (130 / 143). `exitCode()` is
+ * the code the command should end with after a clean stop (undefined when no signal came).
+ */
+export function stopOnSignals(): { signal: AbortSignal; exitCode: () => number | undefined; dispose: () => void } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const code = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 130 : 143);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write(`\ncontrastive: ${sig} again: exiting now (the last complete checkpoint is intact)\n`);
+      process.exit(code(sig));
+    }
+    received = sig;
+    process.stderr.write(`\ncontrastive: ${sig}: finishing this step and writing a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once)\n`);
+    controller.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    exitCode: () => (received ? code(received) : undefined),
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
+ * A numeric flag that must be a whole number ≥ `min` (yargs turns `--max-steps abc` into NaN and lets
+ * `-3` through): the value, or a one-line UserError naming the flag. `undefined` passes through.
+ */
+export function intFlag(value: number | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min) throw userError(flag, undefined, `must be a whole number ≥ ${min}, got ${Number.isNaN(value) ? 'not a number' : value}`);
+  return value;
 }

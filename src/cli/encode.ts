@@ -20,6 +20,7 @@ interface EncodeArgs extends BackendArgs {
   'prompt-name'?: string;
   prompt?: string;
   threads?: number;
+  task?: string;
   json: boolean;
 }
 
@@ -38,6 +39,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('prompt-name', { type: 'string', describe: 'Prepend the model\'s prompt of this name (config_sentence_transformers.json), e.g. query' })
       .option('prompt', { type: 'string', describe: 'Prepend this text to every input (overrides --prompt-name)' })
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads [default: all cores]' })
+      .option('task', { type: 'string', describe: "Task-routed (MoE) models: the task whose expert encodes, one of the model's config.json moe.tasks (e.g. search)" })
       .option('json', { type: 'boolean', default: false, describe: 'Print a JSON summary on stdout' })
       .example('$0 encode --model checkpoints/tiny/final --input data/sample.jsonl --output emb.arrow', 'embed the `anchor` field of each line')
       .example('$0 encode --model m --input docs.arrow --column positive --engine tfjs --backend wasm -o docs-emb.arrow', 'embed another column with TensorFlow.js') as never,
@@ -65,6 +67,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       promptName: argv['prompt-name'],
       prompt: argv.prompt,
       threads: argv.threads,
+      task: argv.task,
       onStart: (info) => {
         process.stderr.write(`encoding ${info.rows} texts with ${info.engine} (dim ${info.dim}, max ${info.maxLength} tokens) → ${argv.output}\n`);
         if (tty) {

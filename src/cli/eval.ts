@@ -5,8 +5,11 @@
 import type { CommandModule } from 'yargs';
 import { loadEncoder, readModelFolder, savedPrompts } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
+import { resolveTask } from '../model/moe.js';
 import { evaluateFile, checkEvalFile } from '../eval/evaluate.js';
-import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, fmt, intFlag, type BackendArgs } from './common.js';
+import { maxSequenceLength } from '../model/config.js';
+import { userError } from '../util/errors.js';
 
 interface EvalArgs extends BackendArgs {
   model: string;
@@ -16,6 +19,7 @@ interface EvalArgs extends BackendArgs {
   'batch-size': number;
   'query-prompt'?: string;
   'document-prompt'?: string;
+  task?: string;
 }
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
@@ -35,19 +39,27 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('batch-size', { type: 'number', default: 64, describe: 'Texts embedded per forward pass' })
       .option('query-prompt', { type: 'string', describe: 'Prefix for queries (and both sides of labelled pairs) [default: the model\'s saved "query" prompt]' })
       .option('document-prompt', { type: 'string', describe: 'Prefix for documents [default: the model\'s saved "passage" or "document" prompt]' })
+      .option('task', { type: 'string', describe: "Task-routed (MoE) models: the task whose expert encodes queries and documents (config.json moe.tasks)" })
       .example('$0 eval --model checkpoints/tiny/final --data data/eval.arrow', 'retrieval on held-out title–abstract pairs')
       .example('$0 eval --model checkpoints/user-symmetric/final --data stsb-en-dev.csv --json', 'STS correlation on a CSV as distributed') as never,
   handler: async (argv) => {
+    intFlag(argv['batch-size'], '--batch-size', 1);
+    intFlag(argv['max-length'], '--max-length', 2);
     const mode = await checkEvalFile(argv.data); // validate the data file before loading the model
-    await setupBackend(argv.backend, argv.threads);
     const folder = await readModelFolder(argv.model);
+    const limit = maxSequenceLength(folder.config);
+    if (argv['max-length'] !== undefined && argv['max-length'] > limit) {
+      throw userError('--max-length', undefined, `${argv['max-length']} exceeds the ${limit} tokens ${argv.model}'s positions allow`);
+    }
+    resolveTask(folder.config.moe, argv.task, '--task'); // a missing or unknown task: one line before the backend
+    await setupBackend(argv.backend, argv.threads);
     const encoder = await loadEncoder(folder);
     try {
       const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
       const saved = savedPrompts(folder);
       const prompts = { query: argv['query-prompt'] ?? saved.query, document: argv['document-prompt'] ?? saved.document };
       const metrics = await evaluateFile({
-        encoder,
+        encoder: encoder.forTask(argv.task),
         tokenizer,
         path: argv.data,
         maxLength: argv['max-length'] ?? folder.maxLength,

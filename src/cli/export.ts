@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { exportOnnx, type ExportResult } from '../export/export.js';
 import { readModelFolder } from '../folder/read.js';
+import { resolveTask } from '../model/moe.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, validateOpset } from '../export/bert-graph.js';
 import { readSampleTexts } from '../export/texts.js';
 import { withBackend, setupBackend, type BackendArgs } from './common.js';
@@ -14,6 +15,7 @@ interface ExportArgs extends BackendArgs {
   quantize: boolean;
   sample?: string;
   verify: boolean;
+  task?: string;
   json: boolean;
 }
 
@@ -65,7 +67,12 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         describe: `Texts for the checks: .jsonl (fields ${'text, anchor, positive, query, title, abstract'}) or one text per line, tokenized with the folder's tokenizer.json [default: ${DEFAULT_SAMPLE} if present, else random token ids]`,
       })
       .option('verify', { type: 'boolean', default: true, describe: 'Compare the fp32 graph with the TensorFlow.js encoder before writing (--no-verify to skip)' })
+      .option('task', {
+        type: 'string',
+        describe: "Task-routed (MoE) models: bake this task's expert into a plain BERT folder at --output (required) and export that",
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout' })
+      .example('$0 export --model checkpoints/scimult-tiny/final --task search --output scimult-search', 'the search expert as a plain BERT folder + ONNX')
       .example('$0 export --model checkpoints/tiny/final', 'writes checkpoints/tiny/final/onnx/model.onnx and model_quantized.onnx')
       .example('$0 export --model checkpoints/tiny/final --output web-model --opset 14', 'a self-contained folder for transformers.js, with opset 14')
       .epilog(
@@ -83,7 +90,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   handler: async (argv) => {
     // cheap checks first, so a mistake is one line (before the backend line)
     validateOpset(argv.opset, '--opset');
-    await readModelFolder(argv.model, { requireTokenizer: false });
+    const folder = await readModelFolder(argv.model, { requireTokenizer: false });
+    resolveTask(folder.config.moe, argv.task, '--task');
     const sample = argv.sample ?? (existsSync(DEFAULT_SAMPLE) ? DEFAULT_SAMPLE : undefined);
     const texts = sample ? await readSampleTexts(sample, 64) : undefined;
     if (argv.verify) await setupBackend(argv.backend, argv.threads);
@@ -94,6 +102,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       quantize: argv.quantize,
       texts,
       verify: argv.verify,
+      task: argv.task,
     });
     if (argv.json) process.stdout.write(JSON.stringify({ model: argv.model, sample: sample ?? null, ...result }) + '\n');
     else process.stdout.write(describeExport(result, sample));

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { basename, extname, join } from 'node:path';
 import { loadPipelineConfig } from '../pipeline/config.js';
 import { pipelineIter, type PlannedStage } from '../pipeline/run.js';
-import { withBackend, setupBackend, fmt, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, stopOnSignals, fmt, type BackendArgs } from './common.js';
 import { trainRenderer } from './train-progress.js';
 
 interface PipelineArgs extends BackendArgs {
@@ -59,32 +59,42 @@ export const pipelineCommand: CommandModule<object, PipelineArgs> = {
     if (!argv.plan) await setupBackend(argv.backend, argv.threads);
     const summaries: Record<string, unknown> = {};
     const renderers = new Map<string, ReturnType<typeof trainRenderer>>();
-    for await (const ev of pipelineIter({ config, output, overwrite: argv.overwrite, planOnly: argv.plan })) {
-      switch (ev.type) {
-        case 'plan':
-          process.stderr.write(`pipeline ${config.name} → ${ev.output}\n`);
-          for (const s of ev.stages) process.stderr.write(`  ${MARK[s.status]} ${s.name.padEnd(14)} ${s.kind.padEnd(6)} ${s.detail}\n`);
-          break;
-        case 'stage-start':
-          process.stderr.write(`stage ${ev.stage.name} (${ev.stage.kind}): ${ev.stage.status === 'resume' ? 'resuming' : 'running'}\n`);
-          break;
-        case 'train': {
-          if (!renderers.has(ev.stage)) renderers.set(ev.stage, trainRenderer(ev.stage));
-          renderers.get(ev.stage)!(ev.event);
-          break;
+    const stop = stopOnSignals();
+    try {
+      for await (const ev of pipelineIter({ config, output, overwrite: argv.overwrite, planOnly: argv.plan, signal: stop.signal })) {
+        switch (ev.type) {
+          case 'plan':
+            process.stderr.write(`pipeline ${config.name} → ${ev.output}\n`);
+            for (const s of ev.stages) process.stderr.write(`  ${MARK[s.status]} ${s.name.padEnd(14)} ${s.kind.padEnd(6)} ${s.detail}\n`);
+            break;
+          case 'stage-start':
+            process.stderr.write(`stage ${ev.stage.name} (${ev.stage.kind}): ${ev.stage.status === 'resume' ? 'resuming' : 'running'}\n`);
+            break;
+          case 'train': {
+            if (!renderers.has(ev.stage)) renderers.set(ev.stage, trainRenderer(ev.stage));
+            renderers.get(ev.stage)!(ev.event);
+            break;
+          }
+          case 'merge-loss':
+            process.stderr.write(`${ev.stage}: example loss ${fmt(ev.loss)}  ${ev.model}\n`);
+            break;
+          case 'stage-end':
+            summaries[ev.stage.name] = ev.summary;
+            process.stderr.write([`stage ${ev.stage.name} done in ${ev.seconds.toFixed(1)} s → ${ev.stage.path}`, ...summaryLines(ev.summary)].join('\n') + '\n');
+            break;
+          case 'interrupted':
+            process.stderr.write(`pipeline stopped in stage ${ev.stage}; run the same command again to continue\n`);
+            break;
+          case 'end':
+            process.stderr.write(`pipeline done in ${ev.seconds.toFixed(1)} s (ran: ${ev.ran.join(', ') || 'nothing, all done'})\n`);
+            break;
         }
-        case 'merge-loss':
-          process.stderr.write(`${ev.stage}: example loss ${fmt(ev.loss)}  ${ev.model}\n`);
-          break;
-        case 'stage-end':
-          summaries[ev.stage.name] = ev.summary;
-          process.stderr.write([`stage ${ev.stage.name} done in ${ev.seconds.toFixed(1)} s → ${ev.stage.path}`, ...summaryLines(ev.summary)].join('\n') + '\n');
-          break;
-        case 'end':
-          process.stderr.write(`pipeline done in ${ev.seconds.toFixed(1)} s (ran: ${ev.ran.join(', ') || 'nothing, all done'})\n`);
-          break;
       }
+    } finally {
+      stop.dispose();
     }
+    const code = stop.exitCode();
+    if (code !== undefined) process.exitCode = code;
     if (argv.json) process.stdout.write(JSON.stringify(summaries) + '\n');
   },
 };

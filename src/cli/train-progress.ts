@@ -25,6 +25,7 @@ export function trainRenderer(label = ''): (ev: TrainEvent) => void {
   return (ev) => {
     switch (ev.type) {
       case 'start':
+        for (const note of ev.notes) process.stderr.write(`${pre}${note}\n`);
         process.stderr.write(
           `${pre}${ev.resumedFrom ? `resuming from ${ev.resumedFrom} at step ${ev.startStep}` : 'training'}: ` +
             `${(ev.numParams / 1e6).toFixed(2)}M params, ${ev.stepsPerEpoch} steps/epoch, ${ev.totalSteps} steps → ${ev.output}\n` +
@@ -35,6 +36,11 @@ export function trainRenderer(label = ''): (ev: TrainEvent) => void {
         break;
       case 'step': {
         const payload = { loss: fmt(ev.loss), lr: fmt(ev.lr, 6), pairs: ev.pairsPerSec.toFixed(1) };
+        if (ev.skipped) {
+          if (tty) bar.stop();
+          process.stderr.write(`${pre}step ${ev.step}: loss ${ev.loss}, gradient norm ${ev.gradNorm}: update skipped\n`);
+          if (tty) bar.start(bar.getTotal(), ev.step, payload);
+        }
         if (tty) bar.update(ev.step, payload);
         else if (ev.step % logEvery === 0 || ev.step === ev.totalSteps) {
           process.stderr.write(`${pre}step ${ev.step}/${ev.totalSteps} loss ${payload.loss} lr ${payload.lr} ${payload.pairs} pairs/s\n`);
@@ -50,6 +56,10 @@ export function trainRenderer(label = ''): (ev: TrainEvent) => void {
         if (tty) bar.stop();
         process.stderr.write(`${pre}saved ${ev.path}\n`);
         if (tty && ev.step < bar.getTotal()) bar.start(bar.getTotal(), ev.step);
+        break;
+      case 'interrupted':
+        if (tty) bar.stop();
+        process.stderr.write(`${pre}stopped at step ${ev.step}; resumable checkpoint ${ev.path}\n`);
         break;
       case 'end':
         if (tty) bar.stop();

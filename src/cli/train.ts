@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { basename, extname, join } from 'node:path';
 import { loadTrainConfig } from '../train/config.js';
 import { trainIter } from '../train/trainer.js';
-import { withBackend, setupBackend, type BackendArgs } from './common.js';
+import { withBackend, setupBackend, stopOnSignals, intFlag, type BackendArgs } from './common.js';
 import { trainRenderer } from './train-progress.js';
 
 interface TrainArgs extends BackendArgs {
@@ -29,12 +29,24 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train --config configs/tiny.json', 'train the tiny recipe on the bundled data')
       .example('$0 train --config configs/tiny.json --resume', 'continue a killed run from its last checkpoint') as never,
   handler: async (argv) => {
+    const maxSteps = intFlag(argv['max-steps'], '--max-steps', 1);
+    const stopAfter = intFlag(argv['stop-after'], '--stop-after', 1);
     const config = loadTrainConfig(argv.config);
-    if (argv['max-steps'] !== undefined) config.train.maxSteps = argv['max-steps'];
+    if (maxSteps !== undefined) config.train.maxSteps = maxSteps;
     const output = argv.output ?? join('checkpoints', basename(argv.config, extname(argv.config)));
     await setupBackend(argv.backend, argv.threads);
 
     const render = trainRenderer();
-    for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter: argv['stop-after'] })) render(ev);
+    const stop = stopOnSignals();
+    try {
+      for await (const ev of trainIter({ config, configPath: argv.config, output, resume: argv.resume, overwrite: argv.overwrite, stopAfter, signal: stop.signal })) render(ev);
+    } finally {
+      stop.dispose();
+    }
+    const code = stop.exitCode();
+    if (code !== undefined) {
+      process.stderr.write(`resume with: contrastive train --config ${argv.config} --output ${output} --resume\n`);
+      process.exitCode = code;
+    }
   },
 };

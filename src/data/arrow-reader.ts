@@ -156,6 +156,7 @@ export async function* readColumnBatches(sel: ColumnSelection): AsyncGenerator<C
           const v = col?.get(i) as number | bigint | null | undefined;
           if (v === null || v === undefined) throw userError(sel.path, sel.score, `row ${row + i + 1}: score is null`);
           scores[i] = Number(v);
+          if (!Number.isFinite(scores[i])) throw userError(sel.path, sel.score, `row ${row + i + 1}: score is ${scores[i]}; scores must be finite numbers`);
         }
       }
       row += batch.numRows;

@@ -15,6 +15,8 @@ export interface TextBatch {
   scores?: Float32Array;
   /** Rows in this batch (= batchSize except for short batches kept with dropLast: false). */
   size: number;
+  /** The file rows (1-based) the batch holds, in batch order: what an error about the batch names. */
+  rows?: number[];
 }
 
 /** The same batch before tokenization: raw texts per role (prefixes not applied). */
@@ -22,6 +24,8 @@ export interface RawTextBatch {
   columns: Record<string, string[]>;
   scores?: Float32Array;
   size: number;
+  /** The file rows (1-based) the batch holds. */
+  rows?: number[];
 }
 
 export interface TextBatchOptions {
@@ -101,13 +105,17 @@ async function resolveSelection(opts: BatchOrderOptions): Promise<{ roles: strin
 interface TextRecord {
   texts: string[];
   score?: number;
+  /** 1-based row of the file. */
+  row: number;
 }
 
 async function* textRecords(sel: ColumnSelection): AsyncGenerator<TextRecord> {
+  let row = 0;
   for await (const b of readColumnBatches(sel)) {
     for (let i = 0; i < b.rows; i++) {
       const texts = b.texts.map((col) => col[i]);
-      yield b.scores ? { texts, score: b.scores[i] } : { texts };
+      row++;
+      yield b.scores ? { texts, score: b.scores[i], row } : { texts, row };
     }
   }
 }
@@ -117,7 +125,7 @@ function toRaw(roles: string[], records: TextRecord[], withScores: boolean): Raw
   roles.forEach((role, c) => {
     columns[role] = records.map((r) => r.texts[c]);
   });
-  const out: RawTextBatch = { columns, size: records.length };
+  const out: RawTextBatch = { columns, size: records.length, rows: records.map((r) => r.row) };
   if (withScores) out.scores = Float32Array.from(records, (r) => r.score ?? 0);
   return out;
 }
@@ -145,7 +153,9 @@ export function tokenizeTexts(raw: RawTextBatch, tokenizer: TextTokenizer, maxLe
     const prefix = prefixes[role] ?? '';
     columns[role] = tokenizer.encode(prefix ? texts.map((t) => prefix + t) : texts, { maxLength });
   }
-  return raw.scores ? { columns, scores: raw.scores, size: raw.size } : { columns, size: raw.size };
+  const batch: TextBatch = { columns, size: raw.size, rows: raw.rows };
+  if (raw.scores) batch.scores = raw.scores;
+  return batch;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { ensureDir } from '../util/fs.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { extensionsOf, formatOf } from './formats.js';
 import { userError } from '../util/errors.js';
@@ -218,7 +219,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   if ((await stat(output).catch(() => undefined))?.isDirectory()) throw userError(output, undefined, 'output is a directory; give a file path such as train.arrow');
 
   const rows = format === 'jsonl' ? jsonlRows(input, kind, opts) : delimitedRows(input, format === 'csv' ? ',' : '\t', kind, opts);
-  await mkdir(dirname(resolve(output)), { recursive: true });
+  await ensureDir(dirname(resolve(output)));
   const tmp = join(dirname(resolve(output)), `.${basename(output)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let writer: TableFileWriter | undefined;
   let skipped = 0;

@@ -67,6 +67,10 @@ export class TextTokenizer {
     const vocab = tok.get_vocab(true);
     let maxId = -1;
     for (const id of vocab.values()) maxId = Math.max(maxId, id);
+    // Ids index an embedding table: a stray huge id would make it gigabytes. Real vocabularies are dense.
+    if (maxId >= Math.max(4 * vocab.size, 1024)) {
+      throw userError(path, 'model.vocab', `has an id of ${maxId} among only ${vocab.size} tokens; ids must be dense (0..${vocab.size - 1}), the file is damaged`);
+    }
     const padId = json.padding?.pad_id ?? ['[PAD]', '<pad>', '<PAD>'].map((t) => tok.token_to_id(t)).find((id) => id !== undefined) ?? 0;
     return new TextTokenizer(tok, path, maxId + 1, padId);
   }

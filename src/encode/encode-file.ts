@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { maxSequenceLength } from '../model/config.js';
+import { resolveTask } from '../model/moe.js';
 import { readModelFolder } from '../folder/read.js';
 import { userError } from '../util/errors.js';
 import { countInputRows, inputKind, readTextChunks, type IdKind } from './input.js';
@@ -35,6 +36,8 @@ export interface EncodeFileOptions {
   prompt?: string;
   /** onnxruntime intra-op threads (default: all cores). */
   threads?: number;
+  /** The task (expert) of a task-routed (MoE) model; required for one, refused for a dense model. */
+  task?: string;
   /** Called after each batch with rows done and the total (the input is counted first). */
   onProgress?: (done: number, total: number) => void;
   /** Called once the model is loaded, before the first batch. */
@@ -71,6 +74,7 @@ export async function encodeFile(opts: EncodeFileOptions): Promise<EncodeFileRes
 
   const total = await countInputRows(opts.input); // also validates the file before the model loads
   const folder = await readModelFolder(opts.model);
+  resolveTask(folder.config.moe, opts.task, '--task'); // before anything loads
   const limit = maxSequenceLength(folder.config);
   const maxLength = opts.maxLength ?? folder.maxLength;
   if (!Number.isInteger(maxLength) || maxLength > limit) {
@@ -88,12 +92,15 @@ export async function encodeFile(opts: EncodeFileOptions): Promise<EncodeFileRes
 
   const onnxPath = join(opts.model, 'onnx', 'model.onnx');
   const engineName: EngineName = opts.engine ?? (existsSync(onnxPath) ? 'onnx' : 'tfjs');
+  if (engineName === 'onnx' && folder.config.moe) {
+    throw userError('--engine', undefined, 'onnx runs plain BERT graphs; for a task-routed model use --engine tfjs, or `contrastive export --task <task> --output <dir>` and encode with that folder');
+  }
   if (engineName === 'onnx' && !existsSync(onnxPath)) {
     throw userError(onnxPath, undefined, 'not found; write it with `contrastive export --model <folder>` or use --engine tfjs');
   }
   const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
   tokenizer.encodeOne('', maxLength); // maxLength too small for the special tokens: one clear error now
-  const engine: EmbedEngine = engineName === 'onnx' ? await createOnnxEngine(folder, onnxPath, { threads: opts.threads }) : await createTfjsEngine(folder);
+  const engine: EmbedEngine = engineName === 'onnx' ? await createOnnxEngine(folder, onnxPath, { threads: opts.threads }) : await createTfjsEngine(folder, { task: opts.task });
 
   let writer: EmbeddingFileWriter | undefined;
   let idKind: IdKind = 'index';

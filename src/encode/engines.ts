@@ -89,8 +89,15 @@ export async function createOnnxEngine(folder: ModelFolder, modelPath: string, o
 }
 
 /** The TensorFlow.js encoder on the current backend (set it up first). */
-export async function createTfjsEngine(folder: ModelFolder): Promise<EmbedEngine> {
-  const encoder = await loadEncoder(folder);
+export async function createTfjsEngine(folder: ModelFolder, opts: { task?: string } = {}): Promise<EmbedEngine> {
+  const loaded = await loadEncoder(folder);
+  let encoder: typeof loaded;
+  try {
+    encoder = loaded.forTask(opts.task); // MoE folders: the task's expert
+  } catch (err) {
+    loaded.dispose();
+    throw err;
+  }
   return {
     name: 'tfjs',
     dim: folder.config.hiddenSize,

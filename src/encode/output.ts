@@ -4,14 +4,14 @@
  * at one batch. Written to a temp sibling and renamed into place by `commit()`; `abort()` removes it.
  */
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   Field, FixedSizeList, Float32, Int64, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, makeBuilder, makeData,
 } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import type { IdKind } from './input.js';
-import { tempSibling } from '../util/fs.js';
+import { ensureDir, tempSibling } from '../util/fs.js';
 import { FileSink } from '../data/arrow-writer.js';
 import { userError } from '../util/errors.js';
 
@@ -46,7 +46,7 @@ export class EmbeddingFileWriter {
   static async create(opts: { path: string; idKind: IdKind; dim: number; metadata?: Record<string, string> }): Promise<EmbeddingFileWriter> {
     const w = new EmbeddingFileWriter(opts.path, opts.idKind, opts.dim, opts.metadata ?? {});
     try {
-      await mkdir(dirname(opts.path), { recursive: true });
+      await ensureDir(dirname(opts.path));
       w.fd = openSync(w.tmp, 'w');
     } catch (e) {
       throw userError(opts.path, undefined, `cannot write output (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

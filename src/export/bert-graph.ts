@@ -12,6 +12,12 @@
  * with position ids Range(0, seq); LayerNorm with the config's eps; scores / sqrt(d_head) + (1 - mask)
  * · finfo(float32).min broadcast as [B, 1, 1, S]; softmax; exact erf GELU; post-LN residual blocks.
  *
+ * `modelType: 'deberta'` (DeBERTa v1 without relative attention, src/model/deberta.ts) is the same graph
+ * with DebertaModel's differences: no token_type_ids input (type_vocab_size 0, as optimum drops it),
+ * embeddings multiplied by the mask after LayerNorm, one bias-free in_proj split per head into q, k, v
+ * plus q_bias / v_bias, the query divided by sqrt(d_head) before QKᵀ, and probabilities of padded
+ * query rows zeroed (XSoftmax).
+ *
  * LayerNorm: opset 17 has a LayerNormalization op — one fused kernel in onnxruntime (CPU, wasm,
  * WebGPU), fewer nodes, and the mean/variance computed in one pass at float32 — so 17 is the default.
  * Opsets 14–16 get the decomposition torch.onnx emits there (ReduceMean, Sub, Mul, ReduceMean, Add,
@@ -89,6 +95,7 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
   const nh = c.numHeads;
   const dh = H / nh;
   const dims = [BATCH_AXIS, SEQ_AXIS];
+  const deberta = c.modelType === 'deberta';
 
   const inputIds = g.input('input_ids', 'int64', dims);
   const attentionMask = g.input('attention_mask', 'int64', dims);
@@ -113,10 +120,10 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
 
   // Activations quantized once per tensor (Q, K and V share theirs), as quantize_dynamic does.
   const dynQ = new Map<string, string[]>();
-  const linear = (x: string, prefix: string): string => {
+  const linear = (x: string, prefix: string, hasBias = true): string => {
     const w = weight(`${prefix}.weight`); // [in, out]
-    const bias = init(`${prefix}.bias`);
-    if (!quantize) return g.node('Add', [g.node('MatMul', [x, g.initializer(`${prefix}.weight_T`, w.data, w.shape)]), bias]);
+    const withBias = (y: string) => (hasBias ? g.node('Add', [y, init(`${prefix}.bias`)]) : y);
+    if (!quantize) return withBias(g.node('MatMul', [x, g.initializer(`${prefix}.weight_T`, w.data, w.shape)]));
     const [inDim, outDim] = w.shape;
     const { q, scale } = quantizePerColumn(w.data, inDim, outDim);
     const wq = g.initializer(`${prefix}.weight_T_quantized`, q, w.shape);
@@ -128,7 +135,7 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
     }
     const acc = g.node('MatMulInteger', [xq[0], wq, xq[2]]); // int32 [.., out]
     const rescale = g.node('Mul', [xq[1], ws]); // [out]
-    return g.node('Add', [g.node('Mul', [g.node('Cast', [acc], { to: DT.FLOAT }), rescale]), bias]);
+    return withBias(g.node('Mul', [g.node('Cast', [acc], { to: DT.FLOAT }), rescale]));
   };
 
   // --- Embeddings -------------------------------------------------------------------------
@@ -158,9 +165,10 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
   }
   summed = g.node('Add', [summed, positions]); // [B, S, H] (broadcast over B for BERT)
   let x = layerNorm(summed, 'embeddings.LayerNorm');
+  const maskF = g.node('Cast', [attentionMask], { to: DT.FLOAT }); // [B, S]
+  if (deberta) x = g.node('Mul', [x, g.node('Unsqueeze', [maskF, g.ints([2])])]); // DebertaEmbeddings: padding rows zeroed
 
   // --- Additive attention mask: 0 where attended, finfo.min on padding -----------------------
-  const maskF = g.node('Cast', [attentionMask], { to: DT.FLOAT }); // [B, S]
   const mask4 = g.node('Unsqueeze', [maskF, g.ints([1, 2])]); // [B, 1, 1, S]
   const maskBias = g.node('Mul', [g.node('Sub', [g.float(1), mask4]), g.float(MASK_MIN)], {}, 'extended_attention_mask');
 
@@ -170,11 +178,25 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
   for (let l = 0; l < c.numLayers; l++) {
     const p = `encoder.layer.${l}`;
     const heads = (t: string, perm: number[]) => g.node('Transpose', [g.node('Reshape', [t, headsShape])], { perm });
-    const q = heads(linear(x, `${p}.attention.self.query`), [0, 2, 1, 3]); // [B, nh, S, dh]
-    const kT = heads(linear(x, `${p}.attention.self.key`), [0, 2, 3, 1]); // [B, nh, dh, S]
-    const v = heads(linear(x, `${p}.attention.self.value`), [0, 2, 1, 3]); // [B, nh, S, dh]
-    const scores = g.node('Div', [g.node('MatMul', [q, kT]), g.float(Math.sqrt(dh))]); // [B, nh, S, S]
-    const probs = g.node('Softmax', [g.node('Add', [scores, maskBias])], { axis: -1 });
+    let scores: string; // [B, nh, S, S]
+    let v: string; // [B, nh, S, dh]
+    if (deberta) {
+      // one bias-free in_proj, head-interleaved: [B, S, nh, 3·dh] split into q, k, v; q_bias / v_bias; q scaled first
+      const qkv = g.node('Reshape', [linear(x, `${p}.attention.self.in_proj`, false), g.ints([0, 0, nh, 3 * dh])]);
+      const [q0, k0, v0] = g.nodeN('Split', [qkv, g.ints([dh, dh, dh])], 3, { axis: -1 });
+      const bias = (name: string) => g.node('Reshape', [init(`${p}.attention.self.${name}`), g.ints([nh, dh])]); // [nh, dh]
+      const q = g.node('Transpose', [g.node('Div', [g.node('Add', [q0, bias('q_bias')]), g.float(Math.sqrt(dh))])], { perm: [0, 2, 1, 3] });
+      const kT = g.node('Transpose', [k0], { perm: [0, 2, 3, 1] });
+      v = g.node('Transpose', [g.node('Add', [v0, bias('v_bias')])], { perm: [0, 2, 1, 3] });
+      scores = g.node('MatMul', [q, kT]);
+    } else {
+      const q = heads(linear(x, `${p}.attention.self.query`), [0, 2, 1, 3]); // [B, nh, S, dh]
+      const kT = heads(linear(x, `${p}.attention.self.key`), [0, 2, 3, 1]); // [B, nh, dh, S]
+      v = heads(linear(x, `${p}.attention.self.value`), [0, 2, 1, 3]); // [B, nh, S, dh]
+      scores = g.node('Div', [g.node('MatMul', [q, kT]), g.float(Math.sqrt(dh))]);
+    }
+    let probs = g.node('Softmax', [g.node('Add', [scores, maskBias])], { axis: -1 });
+    if (deberta) probs = g.node('Mul', [probs, g.node('Unsqueeze', [maskF, g.ints([1, 3])])]); // XSoftmax: padded query rows 0
     const ctx = g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B, S, nh, dh]
     const merged = g.node('Reshape', [ctx, mergedShape]); // [B, S, H]
     const attn = linear(merged, `${p}.attention.output.dense`);
@@ -207,10 +229,10 @@ export function buildBertOnnx(opts: BertGraphOptions): ModelProto {
   g.output(pooled, 'sentence_embedding', 'float32', [BATCH_AXIS, H]);
 
   return g.build({
-    name: 'bert_sentence_encoder',
+    name: deberta ? 'deberta_sentence_encoder' : 'bert_sentence_encoder',
     opset,
     producer: 'contrastive',
-    docString: `BertModel (${c.numLayers} layers, hidden ${H}) + ${c.pooling} pooling${c.normalize ? ' + L2 normalize' : ''}${quantize ? ', int8 weights (dynamic quantization)' : ''}`,
+    docString: `${deberta ? 'DebertaModel' : 'BertModel'} (${c.numLayers} layers, hidden ${H}) + ${c.pooling} pooling${c.normalize ? ' + L2 normalize' : ''}${quantize ? ', int8 weights (dynamic quantization)' : ''}`,
     metadata: { pooling: c.pooling, normalize: String(c.normalize), quantized: String(quantize) },
   });
 }

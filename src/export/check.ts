@@ -8,7 +8,6 @@ import { TextTokenizer, padRows, type TokenBatch } from '../data/tokenizer.js';
 import { batchFeeds, type OrtSession } from '../onnx/session.js';
 import { cosineRows } from '../math/similarity.js';
 import type { SentenceEncoder } from '../model/encoder.js';
-import { bertForward } from '../model/bert.js';
 import { toInputs, disposeInputs } from '../model/encoder.js';
 import { Rng } from '../util/rng.js';
 
@@ -119,7 +118,7 @@ export interface ReferenceDiff {
 export function tfjsOutputs(encoder: SentenceEncoder, batch: TokenBatch): OnnxOutputs {
   const inputs = toInputs(batch);
   try {
-    const [hidden, emb] = tf.tidy(() => [bertForward(encoder.config, encoder.params, inputs), encoder.embed(inputs)]);
+    const [hidden, emb] = tf.tidy(() => [encoder.tokens(inputs), encoder.embed(inputs)]);
     const out = { lastHiddenState: hidden.dataSync() as Float32Array, sentenceEmbedding: emb.dataSync() as Float32Array };
     hidden.dispose();
     emb.dispose();

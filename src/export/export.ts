@@ -4,14 +4,16 @@
  * moved into place: the fp32 graph against the TensorFlow.js encoder, the int8 graph by its cosine
  * agreement with fp32.
  */
-import { copyFile, mkdir, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
-import type { Pooling } from '../model/config.js';
+import type { ModelConfig, Pooling } from '../model/config.js';
+import { bakeExpert, resolveTask } from '../model/moe.js';
+import { SentenceEncoder } from '../model/encoder.js';
+import { encoderWeights, writeModelFolder } from '../folder/write.js';
 import { userError } from '../util/errors.js';
-import { loadEncoder, readModelFolder } from '../folder/read.js';
-import { tempSibling } from '../util/fs.js';
+import { loadEncoder, readModelFolder, type ModelFolder } from '../folder/read.js';
+import { ensureDir, tempSibling, writeDirAtomic } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset, type ParamData } from './bert-graph.js';
-import type { SentenceEncoder } from '../model/encoder.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
 import { createSession, type OrtSession } from '../onnx/session.js';
 import { compareWithTfjs, embeddingAgreement, sampleBatches, type Agreement, type ReferenceDiff } from './check.js';
@@ -32,6 +34,11 @@ export interface ExportOptions {
   verify?: boolean;
   /** onnxruntime intra-op threads for the checks (default: onnxruntime's choice). */
   threads?: number;
+  /**
+   * Task-routed (MoE) models: the task whose expert is baked into a plain BertModel folder written to
+   * `output` (required, not the model folder), then exported there like any BERT. Refused for dense models.
+   */
+  task?: string;
 }
 
 export interface ExportResult {
@@ -84,7 +91,7 @@ async function copyMetadata(from: string, to: string): Promise<void> {
     if (info.isDirectory()) {
       await cp(src, dst, { recursive: true });
     } else {
-      await mkdir(dirname(dst), { recursive: true });
+      await ensureDir(dirname(dst));
       const tmp = tempSibling(dst);
       await copyFile(src, tmp);
       await rename(tmp, dst);
@@ -115,6 +122,7 @@ async function openChecked(bytes: Uint8Array, what: string, threads?: number): P
 export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
   const opset = validateOpset(opts.opset ?? DEFAULT_OPSET, '--opset');
   const folder = await readModelFolder(opts.model, { requireTokenizer: false });
+  if (folder.config.moe || opts.task !== undefined) return exportTask(folder, opts);
   const { config } = folder;
   const outDir = opts.output ?? opts.model;
   const onnxDir = join(outDir, 'onnx');
@@ -161,9 +169,7 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
       }
     }
 
-    await mkdir(onnxDir, { recursive: true }).catch((err) => {
-      throw userError(onnxDir, undefined, `cannot create folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    });
+    await ensureDir(onnxDir);
     if (resolve(outDir) !== resolve(opts.model)) await copyMetadata(opts.model, outDir);
     await writeFileAtomic(path, fp32);
     if (quantized) {
@@ -176,6 +182,42 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
     encoder.dispose();
     await session.release();
   }
+}
+
+/**
+ * SciMult's deployment form: one task's expert of an MoE folder as a plain BERT folder at `opts.output`
+ * (config.json without moe, the expert's tensors under BertModel names, the same tokenizer, head and
+ * prompts), which is then exported like any other folder. transformers, sentence-transformers and
+ * transformers.js load the result as a BertModel.
+ */
+async function exportTask(folder: ModelFolder, opts: ExportOptions): Promise<ExportResult> {
+  const expert = resolveTask(folder.config.moe, opts.task, '--task')!;
+  const out = opts.output;
+  if (out === undefined || resolve(out) === resolve(opts.model)) {
+    throw userError('--output', undefined, `required with --task, and not the model folder: the ${opts.task} expert is written there as a plain BERT folder`);
+  }
+  const entries = await readdir(out).catch(() => undefined);
+  if (entries && entries.length > 0 && !entries.includes('config.json')) {
+    throw userError(out, undefined, 'exists and is not a model folder; give a new or empty folder (it is replaced by the exported one)');
+  }
+  const encoder = await loadEncoder(folder);
+  try {
+    const config: ModelConfig = { ...folder.config, moe: undefined };
+    const baked = new SentenceEncoder(config, bakeExpert(encoder.params, expert));
+    await writeDirAtomic(out, (tmp) =>
+      writeModelFolder(tmp, {
+        config,
+        weights: encoderWeights(baked),
+        tokenizerPath: folder.tokenizerPath,
+        maxLength: folder.maxLength,
+        prompts: folder.prompts,
+        card: { name: `${opts.task} expert of ${opts.model}`, baseModel: opts.model },
+      }),
+    );
+  } finally {
+    encoder.dispose();
+  }
+  return exportOnnx({ ...opts, model: out, output: undefined, task: undefined });
 }
 
 /** Every param's values ([in, out] for dense weights, as the graph builder wants them). */

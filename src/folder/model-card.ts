@@ -100,7 +100,9 @@ function yamlString(s: string): string {
 /** The Markdown model card (README.md). `repoId` is how the Python/JS snippets name the model. */
 export function modelCard(model: CardModel, card: ModelCardInfo = {}, repoId = 'path/to/this-folder'): string {
   const c = model.config;
-  const arch = c.modelType === 'xlm-roberta' ? 'XLMRobertaModel' : 'BertModel';
+  const arch = c.moe
+    ? `MoEBertModel (SciMult task experts: ${c.moe.experts} in layers ${c.moe.layers.join(', ')}, parts ${c.moe.parts.join(' + ')}; tasks ${Object.entries(c.moe.tasks).map(([t, e]) => `${t} → ${e}`).join(', ')})`
+    : c.modelType === 'xlm-roberta' ? 'XLMRobertaModel' : c.modelType === 'deberta' ? 'DebertaModel (relative_attention false)' : 'BertModel';
   const tjsPooling = c.pooling === 'cls' ? 'cls' : 'mean';
   const promptNames = Object.keys(model.prompts);
   const front = [
@@ -122,6 +124,13 @@ export function modelCard(model: CardModel, card: ModelCardInfo = {}, repoId = '
       `It maps text to a ${c.hiddenSize}-dimensional vector for semantic search, clustering and similarity (cosine).`,
     '',
   );
+  if (c.moe) {
+    out.push(
+      `This folder holds every task expert, which transformers' BertModel cannot load: run it with \`contrastive encode|eval --task <task>\`, ` +
+        'or write one task as a plain BERT folder with `contrastive export --task <task> --output <dir>`; the snippets below apply to that folder.',
+      '',
+    );
+  }
 
   out.push('## Model details', '');
   out.push(table([

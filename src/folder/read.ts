@@ -1,12 +1,14 @@
 /**
  * The one reader of model folders: a folder written by `writeModelFolder` (training checkpoints,
- * `final/`, merges), a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel, or
- * their masked-LM / pre-training variants whose encoder tensors carry a `bert.` / `roberta.` prefix).
+ * `final/`, merges), a sentence-transformers model, or a plain transformers checkpoint (BertModel, XLMRobertaModel,
+ * DebertaModel without relative attention, or their task-head variants whose encoder tensors carry a `bert.` /
+ * `roberta.` / `deberta.` prefix), or a task-routed (SciMult MoE) folder this toolkit wrote.
  *
  * What is read:
- *   config.json            model_type bert | xlm-roberta (others: UserError listing the supported ones)
+ *   config.json            model_type bert | xlm-roberta | deberta (relative_attention false), optional `moe`
+ *                          (others, deberta-v2 and relative attention: UserError listing the supported ones)
  *   model.safetensors      F32/F16/BF16 (PyTorch pickles, sharded and TF/Flax checkpoints: UserError)
- *   tokenizer.json         WordPiece or Unigram (SentencePiece) tokenizers, via @huggingface/tokenizers
+ *   tokenizer.json         WordPiece, Unigram (SentencePiece) or byte-level BPE tokenizers, via @huggingface/tokenizers
  *   modules.json           sentence-transformers pipeline: Transformer -> Pooling -> (Normalize); the
  *                          Transformer may sit in a subfolder (older `0_Transformer/` layouts)
  *   1_Pooling/config.json  mean or cls
@@ -117,6 +119,9 @@ export async function readModelFolder(dir: string, opts: { requireTokenizer?: bo
   const tokCfgPath = join(modelDir, 'tokenizer_config.json');
   const tokCfg = (await readJsonFile(tokCfgPath, false)) as Record<string, unknown> | undefined;
   let maxLength: number;
+  if (sbert?.max_seq_length !== undefined && sbert.max_seq_length !== null && typeof sbert.max_seq_length !== 'number') {
+    throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${JSON.stringify(sbert.max_seq_length)}`);
+  }
   if (typeof sbert?.max_seq_length === 'number') {
     if (!Number.isInteger(sbert.max_seq_length) || sbert.max_seq_length < 2) {
       throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${sbert.max_seq_length}`);

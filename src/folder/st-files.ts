@@ -16,8 +16,9 @@ import { userError } from '../util/errors.js';
 export interface TokenizerJson {
   model?: { type?: string; vocab?: Record<string, number> | [string, number][]; unk_id?: number | null; unk_token?: string };
   normalizer?: NormalizerJson | null;
+  pre_tokenizer?: PreTokenizerJson | null;
   added_tokens?: AddedTokenJson[];
-  post_processor?: { type?: string; single?: Array<{ SpecialToken?: { id: string } }> } | null;
+  post_processor?: { type?: string; single?: Array<{ SpecialToken?: { id: string } }>; trim_offsets?: boolean; processors?: unknown[] } | null;
 }
 interface NormalizerJson {
   type?: string;
@@ -25,6 +26,16 @@ interface NormalizerJson {
   strip_accents?: boolean | null;
   handle_chinese_chars?: boolean;
   normalizers?: NormalizerJson[];
+  clean_text?: boolean;
+  pattern?: { String?: string; Regex?: string };
+}
+interface PreTokenizerJson {
+  type?: string;
+  pretokenizers?: PreTokenizerJson[];
+  replacement?: string;
+  prepend_scheme?: string;
+  add_prefix_space?: boolean;
+  split?: boolean;
 }
 interface AddedTokenJson {
   id: number;
@@ -63,19 +74,59 @@ export interface TokenizerFacts {
   /** The tokenizer.json model type: WordPiece, Unigram, BPE, WordLevel. */
   kind: string;
   /** transformers tokenizer class to name in tokenizer_config.json. */
-  tokenizerClass: 'BertTokenizer' | 'XLMRobertaTokenizer' | 'PreTrainedTokenizerFast';
+  tokenizerClass: 'BertTokenizer' | 'XLMRobertaTokenizer' | 'RobertaTokenizer' | 'PreTrainedTokenizerFast';
   /** The normalizer lowercases (BertNormalizer.lowercase or a Lowercase normalizer). */
   doLowerCase: boolean;
   /** special_tokens_map.json: role (cls_token, pad_token, ...) -> token. */
   specialTokens: Record<string, string>;
   /** BertNormalizer settings, when the normalizer is one (BertTokenizerFast re-creates the normalizer unless they match). */
   bert?: { stripAccents: boolean | null; tokenizeChineseChars: boolean };
+  /** Byte-level BPE settings (RobertaTokenizerFast rebuilds the pre-tokenizer / post-processor unless they match). */
+  byteLevel?: { addPrefixSpace: boolean; trimOffsets: boolean };
+}
+
+/** A component and, for a Sequence, its parts (flattened). */
+function parts<T extends { type?: string }>(x: T | null | undefined, key: string): T[] {
+  if (!x) return [];
+  const inner = (x as Record<string, unknown>)[key];
+  return x.type === 'Sequence' && Array.isArray(inner) ? (inner as T[]).flatMap((y) => parts(y, key)) : [x];
 }
 
 const BERT_SPECIALS: Record<string, string> = { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' };
 const XLMR_SPECIALS: Record<string, string> = {
   bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>', cls_token: '<s>', mask_token: '<mask>',
 };
+
+/**
+ * What transformers 5's BertTokenizer builds: one BertNormalizer (clean_text on; its lowercase,
+ * strip_accents and handle_chinese_chars come from tokenizer_config.json, which we write from it) and
+ * the BertPreTokenizer.
+ */
+function isBertPipeline(json: TokenizerJson): boolean {
+  const n = json.normalizer;
+  return n?.type === 'BertNormalizer' && n.clean_text !== false && json.pre_tokenizer?.type === 'BertPreTokenizer';
+}
+
+/**
+ * What transformers 5's XLMRobertaTokenizer builds: the SentencePiece Precompiled normalizer or none
+ * (XLM-R's own tokenizer.json adds a Replace of runs of spaces, which the whitespace split makes moot),
+ * then WhitespaceSplit + Metaspace("▁", prepend always). A Metaspace pre-tokenizer alone is the same only
+ * when a Precompiled normalizer has turned other whitespace into spaces; NFKC, Lowercase, … normalizers
+ * would be dropped.
+ */
+function isXlmrPipeline(json: TokenizerJson): boolean {
+  const norms = normalizers(json.normalizer);
+  const precompiled = norms.some((n) => n.type === 'Precompiled');
+  const spacesOnly = (n: NormalizerJson) => n.type === 'Replace' && /^ +(\{2,\})?$/.test(n.pattern?.String ?? n.pattern?.Regex ?? '');
+  if (!norms.every((n) => n.type === 'Precompiled' || (precompiled && spacesOnly(n)))) return false;
+  const pre = json.pre_tokenizer;
+  const list = pre?.type === 'Sequence' ? pre.pretokenizers ?? [] : pre ? [pre] : [];
+  const meta = list[list.length - 1];
+  const metaOk = meta?.type === 'Metaspace' && meta.replacement === '\u2581' && (meta.prepend_scheme === 'always' || (meta.prepend_scheme === undefined && meta.add_prefix_space !== false)) && meta.split !== false;
+  if (!metaOk) return false;
+  if (list.length === 2) return list[0].type === 'WhitespaceSplit';
+  return list.length === 1 && precompiled;
+}
 
 export function tokenizerFacts(json: TokenizerJson): TokenizerFacts {
   const kind = json.model?.type ?? 'unknown';
@@ -87,11 +138,20 @@ export function tokenizerFacts(json: TokenizerJson): TokenizerFacts {
   const bertSpecials = present(BERT_SPECIALS);
   const xlmrSpecials = present(XLMR_SPECIALS);
   const bertFamily = Object.keys(bertSpecials).length >= Object.keys(xlmrSpecials).length;
+  // transformers 5's BertTokenizer / XLMRobertaTokenizer do not load tokenizer.json as it is: they take
+  // its vocabulary and rebuild the rest of the pipeline their own way (checked against 5.23 by
+  // `npm run interop`). Name them only when that rebuild is this tokenizer.json's own pipeline;
+  // otherwise the generic class, which runs tokenizer.json verbatim (PreTrainedTokenizerFast in
+  // transformers 4, TokenizersBackend in 5, PreTrainedTokenizer in transformers.js).
   let tokenizerClass: TokenizerFacts['tokenizerClass'] = 'PreTrainedTokenizerFast';
-  // BertTokenizerFast reads the BertNormalizer's state; without one it would fail, so only then.
-  if (kind === 'WordPiece' && bertNorm && bertFamily) tokenizerClass = 'BertTokenizer';
-  else if (kind === 'Unigram' && !bertFamily && ['<s>', '</s>', '<pad>', '<unk>'].every((t) => vocab.has(t))) tokenizerClass = 'XLMRobertaTokenizer';
+  if (kind === 'WordPiece' && bertFamily && isBertPipeline(json)) tokenizerClass = 'BertTokenizer';
+  else if (kind === 'Unigram' && !bertFamily && ['<s>', '</s>', '<pad>', '<unk>'].every((t) => vocab.has(t)) && isXlmrPipeline(json)) tokenizerClass = 'XLMRobertaTokenizer';
+  const byteLevel = parts(json.pre_tokenizer, 'pretokenizers').find((p) => p.type === 'ByteLevel');
+  const roberta = parts(json.post_processor, 'processors').find((p) => (p as { type?: string }).type === 'RobertaProcessing') as { trim_offsets?: boolean } | undefined;
+  // byte-level BPE with RoBERTa's specials: USER's base (deepvk/deberta-v1-base) names RobertaTokenizer
+  if (kind === 'BPE' && byteLevel && !bertFamily && ['<s>', '</s>', '<pad>', '<unk>'].every((t) => vocab.has(t))) tokenizerClass = 'RobertaTokenizer';
   const facts: TokenizerFacts = { kind, tokenizerClass, doLowerCase, specialTokens: bertFamily ? bertSpecials : xlmrSpecials };
+  if (tokenizerClass === 'RobertaTokenizer') facts.byteLevel = { addPrefixSpace: byteLevel?.add_prefix_space ?? false, trimOffsets: roberta?.trim_offsets ?? true };
   if (bertNorm) {
     facts.bert = { stripAccents: bertNorm.strip_accents ?? null, tokenizeChineseChars: bertNorm.handle_chinese_chars !== false };
   }
@@ -129,6 +189,10 @@ export function tokenizerConfig(json: TokenizerJson, opts: { maxLength: number }
     // (strip_accents null would strip accents whenever lowercasing, e.g. Russian й -> и).
     Object.assign(cfg, { do_basic_tokenize: true, never_split: null, strip_accents: facts.bert.stripAccents, tokenize_chinese_chars: facts.bert.tokenizeChineseChars });
   }
+  if (facts.byteLevel) {
+    // RobertaTokenizerFast rebuilds tokenizer.json's ByteLevel pre-tokenizer and RobertaProcessing when these differ
+    Object.assign(cfg, { add_prefix_space: facts.byteLevel.addPrefixSpace, trim_offsets: facts.byteLevel.trimOffsets, errors: 'replace' });
+  }
   return sortKeys(cfg);
 }
 
@@ -151,11 +215,26 @@ function sortKeys(obj: Record<string, unknown>): Record<string, unknown> {
  */
 export const ST_LAYOUT_VERSION = { sentence_transformers: '3.0.0', transformers: '4.41.0', pytorch: '2.1.0' };
 
+/** Prompt names sentence-transformers' `encode_document` tries, in its order (6.x). */
+const DOCUMENT_PROMPTS = ['document', 'passage', 'corpus'] as const;
+
+/**
+ * The prompts as saved: the model's, plus `document` = its `passage`/`corpus` prompt when it has one
+ * and no `document`. sentence-transformers 6 adds `{"query": "", "document": ""}` to every model's
+ * prompts and `encode_document` takes the first of document/passage/corpus that is present, so
+ * without the alias it would embed documents with the empty prompt instead of `passage: `
+ * (found by `npm run interop`).
+ */
+export function savedStPrompts(prompts: Record<string, string>): Record<string, string> {
+  const doc = DOCUMENT_PROMPTS.map((n) => prompts[n]).find((p) => p !== undefined);
+  return prompts.document === undefined && doc !== undefined ? { ...prompts, document: doc } : { ...prompts };
+}
+
 export function stConfig(opts: { prompts?: Record<string, string>; toolkitVersion: string }): Record<string, unknown> {
   return {
     __version__: { ...ST_LAYOUT_VERSION, contrastive: opts.toolkitVersion },
     model_type: 'SentenceTransformer',
-    prompts: opts.prompts ?? {},
+    prompts: savedStPrompts(opts.prompts ?? {}),
     default_prompt_name: null,
     similarity_fn_name: 'cosine',
   };

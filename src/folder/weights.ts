@@ -10,10 +10,10 @@ import { userError } from '../util/errors.js';
 
 /**
  * Name prefixes of task-head checkpoints: `BertForPreTraining`/`BertForMaskedLM` keep the encoder under
- * `bert.`, `XLMRobertaForMaskedLM` (the hub's xlm-roberta-base) under `roberta.`. `save_pretrained` of
+ * `bert.`, `XLMRobertaForMaskedLM` (the hub's xlm-roberta-base) under `roberta.`, DeBERTa heads under `deberta.`. `save_pretrained` of
  * the bare `BertModel`/`XLMRobertaModel` writes no prefix. Head tensors (`cls.*`, `lm_head.*`) are ignored.
  */
-export const WEIGHT_PREFIXES = ['', 'bert.', 'roberta.'] as const;
+export const WEIGHT_PREFIXES = ['', 'bert.', 'roberta.', 'deberta.'] as const;
 
 /** The HF tensors of our params (name, dtype, shape), for laying out model.safetensors before writing it. */
 export function hfSpecs(params: Params): TensorSpec[] {
@@ -47,7 +47,7 @@ export function findHfName(has: (name: string) => boolean, name: string): string
 
 function describeCheckpoint(names: string[]): string {
   const shown = names.slice(0, 4).join(', ');
-  return `the checkpoint has ${names.length} tensors (${shown}${names.length > 4 ? ', …' : ''}); expected BertModel / XLMRobertaModel names, optionally prefixed ${WEIGHT_PREFIXES.filter(Boolean).join(' or ')}`;
+  return `the checkpoint has ${names.length} tensors (${shown}${names.length > 4 ? ', …' : ''}); expected BertModel / XLMRobertaModel / DebertaModel names, optionally prefixed ${WEIGHT_PREFIXES.filter(Boolean).join(' or ')}`;
 }
 
 /**
@@ -74,6 +74,8 @@ export async function paramsFromHf(c: BertConfig, file: SafetensorsFile): Promis
         throw userError(where, spec.name, `shape [${t.shape}] does not match the config's [${hfShape}]`);
       }
       if (!(t.data instanceof Float32Array)) throw userError(where, spec.name, `expected a float tensor (F32, F16 or BF16), got ${t.dtype}`);
+      const bad = t.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw userError(where, name, `holds ${t.data[bad]} at index ${bad}: the weights are broken (a run that diverged?); refusing to load them`);
       const value = tf.tidy(() => {
         const raw = tf.tensor(t.data as Float32Array, t.shape, 'float32');
         return isDenseWeight(spec.name) ? tf.transpose(raw) : raw;

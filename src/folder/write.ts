@@ -6,7 +6,7 @@
  * XLMRobertaModel (config.json, model.safetensors, tokenizer.json, tokenizer_config.json,
  * special_tokens_map.json). `readModelFolder` (read.ts) reads it back.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maxSequenceLength, toHfConfig, type ModelConfig } from '../model/config.js';
 import type { SentenceEncoder } from '../model/encoder.js';
@@ -16,7 +16,7 @@ import { modelCard, toolkitVersion, type ModelCardInfo } from './model-card.js';
 import {
   modulesJson, poolingConfig, sentenceBertConfig, specialTokensMap, stConfig, tokenizerConfig, tokenizerFacts, type TokenizerJson,
 } from './st-files.js';
-import { writeJson } from '../util/fs.js';
+import { ensureDir, writeJson } from '../util/fs.js';
 import { userError } from '../util/errors.js';
 
 /**
@@ -82,7 +82,7 @@ export async function writeModelFolder(dir: string, contents: ModelFolderContent
   await writeJson(join(dir, 'sentence_bert_config.json'), sentenceBertConfig(maxLength));
   await writeJson(join(dir, 'config_sentence_transformers.json'), stConfig({ prompts, toolkitVersion: toolkitVersion() }));
   await writeJson(join(dir, '1_Pooling', 'config.json'), poolingConfig(c.hiddenSize, c.pooling));
-  if (c.normalize) await mkdir(join(dir, '2_Normalize'), { recursive: true }); // Normalize has no files
+  if (c.normalize) await ensureDir(join(dir, '2_Normalize')); // Normalize has no files
   await writeJson(join(dir, 'modules.json'), modulesJson(c.normalize));
   const card = modelCard(
     { config: c, maxLength, numParams, prompts, tokenizerClass: facts.tokenizerClass, doLowerCase: facts.doLowerCase },

@@ -6,7 +6,9 @@
  * Every anchor scores against all positives and every hard negative in the batch; the label of
  * row i is column i. `scale` s = 1/temperature (20 ⇔ 0.05). With `symmetric`, the positive→anchor
  * direction is added and averaged, as MultipleNegativesSymmetricRankingLoss (negatives join only
- * the forward direction, as there).
+ * the forward direction, as there). `similarity: 'dot'` scores with raw dot products instead of cosines
+ * (ST's `similarity_fct=dot_score`; SciMult's BiEncoderNllLossV2 with sim_method dot and tau 0.01,
+ * i.e. scale 100).
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from '../math/similarity.js';
@@ -15,7 +17,12 @@ export interface InfoNCEOptions {
   /** Multiplies cosine similarities before the softmax; 1/temperature. Default 20. */
   scale?: number;
   symmetric?: boolean;
+  /** 'cosine' (default) or 'dot'. */
+  similarity?: InfoNCESimilarity;
 }
+
+export const INFONCE_SIMILARITIES = ['cosine', 'dot'] as const;
+export type InfoNCESimilarity = (typeof INFONCE_SIMILARITIES)[number];
 
 export interface ContrastiveEmbeddings {
   anchor: tf.Tensor2D; // [B, H]
@@ -33,9 +40,10 @@ function diagonalCrossEntropy(logits: tf.Tensor2D): tf.Scalar {
 export function infoNCE(emb: ContrastiveEmbeddings, options: InfoNCEOptions = {}): tf.Scalar {
   const scale = options.scale ?? 20;
   return tf.tidy(() => {
-    const a = l2Normalize(emb.anchor); // [B, H]
-    const p = l2Normalize(emb.positive); // [B, H]
-    const candidates = [p, ...(emb.negatives ?? []).map(l2Normalize)];
+    const unit = options.similarity === 'dot' ? (x: tf.Tensor2D) => x : l2Normalize;
+    const a = unit(emb.anchor); // [B, H]
+    const p = unit(emb.positive); // [B, H]
+    const candidates = [p, ...(emb.negatives ?? []).map(unit)];
     const docs = candidates.length === 1 ? p : tf.concat(candidates, 0); // [B(1+k), H]
     const forward = diagonalCrossEntropy(tf.mul(tf.matMul(a, docs, false, true), scale)); // logits [B, B(1+k)]
     if (!options.symmetric) return forward;

@@ -6,7 +6,7 @@
  * `labelled` data has text1, text2 and a gold score per row.
  */
 import * as tf from '@tensorflow/tfjs';
-import { infoNCE } from './infonce.js';
+import { infoNCE, INFONCE_SIMILARITIES } from './infonce.js';
 import { angle, ANGLE_DEFAULTS } from './angle.js';
 import { cosent, PAIR_SIMILARITIES } from './cosent.js';
 import { triplet, TRIPLET_DISTANCES } from './triplet.js';
@@ -35,7 +35,8 @@ const { pooling: anglePooling, ...angleNumbers } = ANGLE_DEFAULTS;
 
 export const LOSS_SPECS: Record<LossName, LossSpec> = {
   infonce: {
-    defaults: { scale: 20, symmetric: false },
+    defaults: { scale: 20, symmetric: false, similarity: 'cosine' },
+    choices: { similarity: INFONCE_SIMILARITIES },
     kinds: { pairs: { required: ['anchor', 'positive'], negatives: 'any' } },
     inBatchNegatives: true,
   },
@@ -115,7 +116,7 @@ export function computeLoss(loss: LossConfig, { embeddings: e, scores }: LossInp
     case 'infonce':
       return infoNCE(
         { anchor: e.anchor, positive: e.positive, negatives: negativeRoles(Object.keys(e)).map((r) => e[r]) },
-        { scale: o.scale, symmetric: o.symmetric },
+        { scale: o.scale, symmetric: o.symmetric, similarity: o.similarity },
       );
     case 'triplet':
       return triplet({ anchor: e.anchor, positive: e.positive, negative: e.negative }, { margin: o.margin, distance: o.distance });

@@ -40,7 +40,6 @@ export function checkSameTensors(first: { dir: string; specs: TensorSpec[] }, ot
 }
 
 interface TokenizerParts extends TokenizerJson {
-  pre_tokenizer?: unknown;
   decoder?: unknown;
 }
 

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { maxSequenceLength, type BertConfig } from './config.js';
 import type { Params } from './params.js';
+import { isRouted, sublayer, type MoeConfig } from './moe.js';
 import { layerNorm as layerNormRows } from './layer-norm.js';
 import { gelu } from './gelu.js';
 
@@ -17,6 +18,44 @@ export interface EncoderInputs {
   inputIds: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
   tokenTypeIds?: tf.Tensor2D;
+  /**
+   * The expert of a task-routed (MoE) model: one index for the whole batch (a batch of one task), or
+   * [B] int32, one per row (a mixed batch: every expert runs and each row keeps its own). Ignored by dense models.
+   */
+  expert?: number | tf.Tensor1D;
+}
+
+/**
+ * How a forward pass picks experts: `one` names the params of one expert; `rows` runs every expert
+ * and keeps, per token row, its example's expert (SciMult's per-sample route, `slice_for_expert`).
+ */
+type Route = { kind: 'one'; expert: number } | { kind: 'rows'; masks: tf.Tensor2D[] };
+
+function resolveRoute(moe: MoeConfig | undefined, expert: EncoderInputs['expert'], S: number): Route | undefined {
+  if (!moe) return undefined;
+  if (expert === undefined) throw new Error(`this model has ${moe.experts} task experts: route it with a task (${Object.keys(moe.tasks).join(', ')})`);
+  if (typeof expert === 'number') {
+    if (!Number.isInteger(expert) || expert < 0 || expert >= moe.experts) throw new Error(`expert ${expert} out of range 0..${moe.experts - 1}`);
+    return { kind: 'one', expert };
+  }
+  const B = expert.shape[0];
+  const rows = tf.tile(expert.reshape([B, 1]), [1, S]).reshape([B * S, 1]); // [B*S, 1], each token row's expert
+  return { kind: 'rows', masks: Array.from({ length: moe.experts }, (_, e) => tf.equal(rows, e) as tf.Tensor2D) };
+}
+
+/**
+ * `f` applied with layer `l`'s params of sublayer `sub` (e.g. `attention.self.query`): the dense
+ * params, the routed expert's, or every expert's with each row taken from its own ([B*S, out]).
+ */
+function routed(moe: MoeConfig | undefined, route: Route | undefined, l: number, sub: string, f: (prefix: string) => tf.Tensor2D): tf.Tensor2D {
+  if (!route || !isRouted(moe, l, sub)) return f(`encoder.layer.${l}.${sub}`);
+  if (route.kind === 'one') return f(sublayer(moe, l, sub, route.expert));
+  let out = f(sublayer(moe, l, sub, 0)); // [B*S, out]
+  for (let e = 1; e < route.masks.length; e++) {
+    const y = f(sublayer(moe, l, sub, e));
+    out = tf.where(tf.broadcastTo(route.masks[e], y.shape), y, out); // rows of expert e take y, bit for bit
+  }
+  return out;
 }
 
 /** Dropout is on only when `training` is given; `seed()` hands out a fresh op seed per call. */
@@ -24,17 +63,17 @@ export interface ForwardOptions {
   training?: { seed: () => number };
 }
 
-function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+export function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
   // x: [N, in] @ W: [in, out] + b: [out] -> [N, out], the bias added inside the matmul kernel
   return tf.fused.matMul({ a: x, b: params[`${prefix}.weight`] as tf.Tensor2D, bias: params[`${prefix}.bias`] }) as tf.Tensor2D;
 }
 
-function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
-  // normalise over the last axis: x [N, H] -> [N, H]
+export function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
+  // normalise over the last axis: x [N, H] -> [N, H] (one fused op with its gradient where the backend has it)
   return layerNormRows(x, params[`${prefix}.weight`], params[`${prefix}.bias`], eps);
 }
 
-function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {
+export function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {
   if (!opts.training || rate === 0) return x;
   return tf.dropout(x, rate, undefined, opts.training.seed()) as T;
 }
@@ -64,6 +103,7 @@ function positionEmbeddings(c: BertConfig, params: Params, inputIds: tf.Tensor2D
  * Token embeddings of the last layer, [B, S, H]. Call inside `tf.tidy` (or `variableGrads`).
  */
 export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs, opts: ForwardOptions = {}): tf.Tensor3D {
+  if (c.modelType === 'deberta') throw new Error('bertForward: a deberta config runs debertaForward (deberta.ts); SentenceEncoder.tokens picks the right one');
   const [B, S] = inputs.inputIds.shape;
   const H = c.hiddenSize;
   const nh = c.numHeads;
@@ -83,13 +123,17 @@ export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs
   // Additive mask: 0 where attended, -1e9 on padding (HF uses dtype min; both give exp() = 0).
   const maskBias = tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), -1e9).reshape([B, 1, 1, S]); // [B,1,1,S]
   const scale = 1 / Math.sqrt(dh);
+  const route = resolveRoute(c.moe, inputs.expert, S);
+  // a sublayer's dense / LayerNorm, through the batch's expert where the layer has experts
+  const linear = (l: number, sub: string, t: tf.Tensor2D) => routed(c.moe, route, l, sub, (prefix) => dense(params, prefix, t));
+  const norm = (l: number, sub: string, t: tf.Tensor2D) => routed(c.moe, route, l, sub, (prefix) => layerNorm(params, prefix, t, c.layerNormEps));
 
   for (let l = 0; l < c.numLayers; l++) {
     const p = `encoder.layer.${l}`;
     // [B*S, H] -> [B, S, nh, dh] -> heads first
-    const q = dense(params, `${p}.attention.self.query`, x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
-    const kT = dense(params, `${p}.attention.self.key`, x).reshape([B, S, nh, dh]).transpose([0, 2, 3, 1]); // [B, nh, dh, S]
-    const v = dense(params, `${p}.attention.self.value`, x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
+    const q = linear(l, 'attention.self.query', x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
+    const kT = linear(l, 'attention.self.key', x).reshape([B, S, nh, dh]).transpose([0, 2, 3, 1]); // [B, nh, dh, S]
+    const v = linear(l, 'attention.self.value', x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
     const scores = tf.matMul(
       q.reshape([B * nh, S, dh]) as tf.Tensor3D,
       kT.reshape([B * nh, dh, S]) as tf.Tensor3D,
@@ -98,12 +142,12 @@ export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs
     const probs = dropout(tf.softmax(masked, -1), c.attentionDropout, opts);
     const ctx = tf.matMul(probs.reshape([B * nh, S, S]) as tf.Tensor3D, v.reshape([B * nh, S, dh]) as tf.Tensor3D); // [B*nh, S, dh]
     const merged = ctx.reshape([B, nh, S, dh]).transpose([0, 2, 1, 3]).reshape([B * S, H]) as tf.Tensor2D; // [B*S, H]
-    const attnOut = dropout(dense(params, `${p}.attention.output.dense`, merged), c.hiddenDropout, opts);
-    x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
+    const attnOut = dropout(linear(l, 'attention.output.dense', merged), c.hiddenDropout, opts);
+    x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps); // shared by all experts
 
-    const inter = gelu(dense(params, `${p}.intermediate.dense`, x)); // [B*S, I]
-    const out = dropout(dense(params, `${p}.output.dense`, inter), c.hiddenDropout, opts); // [B*S, H]
-    x = layerNorm(params, `${p}.output.LayerNorm`, tf.add(out, x), c.layerNormEps);
+    const inter = gelu(linear(l, 'intermediate.dense', x)); // [B*S, I]
+    const out = dropout(linear(l, 'output.dense', inter), c.hiddenDropout, opts); // [B*S, H]
+    x = norm(l, 'output.LayerNorm', tf.add(out, x));
   }
   return x.reshape([B, S, H]);
 }

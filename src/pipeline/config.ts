@@ -105,6 +105,9 @@ function readRecipe(raw: unknown, where: string, path: string): { raw: Obj; wher
 
 export function validatePipelineConfig(raw: unknown, where: string): PipelineConfig {
   const top = obj(raw, where, 'pipeline');
+  if (top.stages === undefined && (top.data !== undefined || top.datasets !== undefined || top.model !== undefined)) {
+    throw userError(where, undefined, `is a training recipe (it has no stages); run it with \`contrastive train --config ${where}\``);
+  }
   keys(top, ['name', 'stages'], where, 'pipeline');
   const name = top.name === undefined ? 'pipeline' : str(top, 'name', where, 'pipeline');
   if (!Array.isArray(top.stages) || top.stages.length === 0) throw userError(where, 'stages', 'must be a non-empty list of stages');

@@ -9,18 +9,18 @@
  * eval (their outputs appear atomically), so a pipeline killed at any point and started again ends
  * the same as one that was never interrupted.
  */
-import { readdir, rm, rename } from 'node:fs/promises';
+import { rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { trainIter, type TrainEvent } from '../train/trainer.js';
-import { listCheckpoints } from '../train/checkpoint.js';
+import { latestCheckpoint } from '../train/checkpoint.js';
 import { mergeModels } from '../merge/merge.js';
 import { exportOnnx } from '../export/export.js';
 import { readSampleTexts } from '../export/texts.js';
 import { loadEncoder, readModelFolder, savedPrompts } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics } from '../eval/evaluate.js';
-import { tempSibling, writeJson } from '../util/fs.js';
+import { removeTempSiblings, tempSibling, writeJson } from '../util/fs.js';
 import { readJsonFile } from '../folder/st-files.js';
 import { userError } from '../util/errors.js';
 import type { PipelineConfig, Stage, StageKind } from './config.js';
@@ -33,6 +33,8 @@ export interface PipelineOptions {
   overwrite?: boolean;
   /** Yield the plan and stop. */
   planOnly?: boolean;
+  /** Stop cleanly when aborted: a train stage writes a resumable checkpoint; no later stage starts. */
+  signal?: AbortSignal;
 }
 
 /** done: complete and unchanged, skipped; resume: an interrupted train stage continues from a checkpoint; run: from the start. */
@@ -54,6 +56,7 @@ export type PipelineEvent =
   | { type: 'train'; stage: string; event: TrainEvent }
   | { type: 'merge-loss'; stage: string; model: string; loss: number }
   | { type: 'stage-end'; stage: PlannedStage; seconds: number; summary: Record<string, unknown> }
+  | { type: 'interrupted'; stage: string }
   | { type: 'end'; output: string; seconds: number; ran: string[] };
 
 const STATE_FILE = 'pipeline.json';
@@ -104,12 +107,6 @@ async function readState(output: string, name: string): Promise<PipelineState> {
   return raw;
 }
 
-/** Leftover temp folders of writes that were killed (writeDirAtomic's `.name.tmp-*`). */
-async function removeTempSiblings(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) if (/^\..+\.tmp-\d+-\d+/.test(n)) await rm(join(dir, n), { recursive: true, force: true });
-}
-
 async function plan(opts: PipelineOptions, state: PipelineState): Promise<PlannedStage[]> {
   const planned: PlannedStage[] = [];
   for (const stage of opts.config.stages) {
@@ -127,7 +124,7 @@ async function plan(opts: PipelineOptions, state: PipelineState): Promise<Planne
       continue;
     }
     if (stage.kind === 'train' && !upstreamRuns) {
-      const latest = (await listCheckpoints(dir)).at(-1);
+      const { latest } = await latestCheckpoint(dir);
       if (latest) {
         planned.push({ ...base, status: 'resume', detail: `${describe(stage)}; resumes at step ${latest.step} (${latest.path})` });
         continue;
@@ -138,7 +135,8 @@ async function plan(opts: PipelineOptions, state: PipelineState): Promise<Planne
   return planned;
 }
 
-async function* runTrain(opts: PipelineOptions, stage: Extract<Stage, { kind: 'train' }>, status: StageStatus): AsyncGenerator<PipelineEvent, Record<string, unknown>> {
+/** Trains the stage; returns its summary, or undefined when the run was interrupted (a checkpoint was written). */
+async function* runTrain(opts: PipelineOptions, stage: Extract<Stage, { kind: 'train' }>, status: StageStatus): AsyncGenerator<PipelineEvent, Record<string, unknown> | undefined> {
   const byName = new Map(opts.config.stages.map((s) => [s.name, s]));
   const from = stage.from !== undefined ? modelPath(opts.output, byName.get(stage.from)!) : undefined;
   const config = from !== undefined ? { ...stage.recipe, model: { ...stage.recipe.model, from } } : stage.recipe;
@@ -147,9 +145,10 @@ async function* runTrain(opts: PipelineOptions, stage: Extract<Stage, { kind: 't
   if (status === 'run') await rm(dir, { recursive: true, force: true });
   await removeTempSiblings(dir);
   let summary: Record<string, unknown> = {};
-  for await (const event of trainIter({ config, output: dir, resume: status === 'resume', overwrite: status !== 'resume', configPath: `${opts.output}: stage ${stage.name}` })) {
+  for await (const event of trainIter({ config, output: dir, resume: status === 'resume', overwrite: status !== 'resume', configPath: `${opts.output}: stage ${stage.name}`, signal: opts.signal })) {
     yield { type: 'train', stage: stage.name, event };
     if (event.type === 'end') summary = { steps: event.step, ...(event.metrics ? { metrics: event.metrics } : {}) };
+    if (event.type === 'interrupted') return undefined;
   }
   return summary;
 }
@@ -188,12 +187,21 @@ export async function* pipelineIter(opts: PipelineOptions): AsyncGenerator<Pipel
   for (const planned of stages) {
     if (planned.status === 'done') continue;
     const stage = byName.get(planned.name)!;
+    if (opts.signal?.aborted) {
+      yield { type: 'interrupted', stage: stage.name };
+      return;
+    }
     const t0 = Date.now();
     yield { type: 'stage-start', stage: planned };
     let summary: Record<string, unknown> = {};
     const dir = stageDir(output, stage);
     if (stage.kind === 'train') {
-      summary = yield* runTrain(opts, stage, planned.status);
+      const trained = yield* runTrain(opts, stage, planned.status);
+      if (trained === undefined) {
+        yield { type: 'interrupted', stage: stage.name };
+        return;
+      }
+      summary = trained;
     } else if (stage.kind === 'merge') {
       const losses: PipelineEvent[] = [];
       const result = await mergeModels({

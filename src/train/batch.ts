@@ -27,9 +27,12 @@ export function forwardOptions(seed: number | undefined, role: number, chunk: nu
   return { training: { seed: () => rng.seed() } };
 }
 
-/** Token batches of every role (and gold scores) as tensors. Dispose with `disposeBatch`. */
-export function tensorBatch(b: TextBatch): TensorBatch {
-  const columns = Object.fromEntries(Object.entries(b.columns).map(([role, tokens]) => [role, toInputs(tokens)]));
+/**
+ * Token batches of every role (and gold scores) as tensors. Dispose with `disposeBatch`. `expert`
+ * routes every role of a task-routed model (a batch comes from one dataset, so from one task).
+ */
+export function tensorBatch(b: TextBatch, expert?: number): TensorBatch {
+  const columns = Object.fromEntries(Object.entries(b.columns).map(([role, tokens]) => [role, { ...toInputs(tokens), ...(expert === undefined ? {} : { expert }) }]));
   return { columns, scores: b.scores && tf.tensor1d(b.scores, 'float32'), size: b.size };
 }
 

@@ -13,7 +13,7 @@ import type { AdamW } from './adamw.js';
 import type { TrainConfig } from './config.js';
 import type { ModelCardInfo } from '../folder/model-card.js';
 import { writeDirAtomic, writeJson } from '../util/fs.js';
-import { userError } from '../util/errors.js';
+import { UserError, userError } from '../util/errors.js';
 
 export interface TrainerState {
   /** Optimizer updates done. */
@@ -54,22 +54,65 @@ export async function saveCheckpoint(opts: SaveCheckpointOptions): Promise<void>
   });
 }
 
-/** `checkpoint-<step>` folders (and `final`) under `output` that hold a complete trainer state. */
-export async function listCheckpoints(output: string): Promise<{ path: string; step: number }[]> {
+/** A `checkpoint-<step>/` (or `final/`) folder; `problem` says why it cannot be resumed from. */
+export interface CheckpointEntry {
+  path: string;
+  step: number;
+  problem?: string;
+}
+
+/** The files a resumable checkpoint holds (model folder + trainer state). */
+const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'training_config.json'];
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw userError(path, undefined, err.code === 'ENOENT' ? 'file not found' : `cannot read (${err.code ?? err.message})`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw userError(path, undefined, `damaged: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+async function checkEntry(path: string, name: string): Promise<CheckpointEntry> {
+  const fromName = name === 'final' ? Number.MAX_SAFE_INTEGER : Number(name.slice('checkpoint-'.length));
+  for (const f of CHECKPOINT_FILES) {
+    if (!(await stat(join(path, f)).then((st) => st.isFile(), () => false))) return { path, step: fromName, problem: `lacks ${f}` };
+  }
+  try {
+    const state = (await readJson(join(path, 'trainer_state.json'))) as TrainerState;
+    if (!Number.isInteger(state?.step)) return { path, step: fromName, problem: 'trainer_state.json has no step' };
+    await readJson(join(path, 'training_config.json'));
+    return { path, step: state.step };
+  } catch (err) {
+    if (err instanceof UserError) return { path, step: fromName, problem: err.message };
+    throw err;
+  }
+}
+
+/** `checkpoint-<step>/` folders (and `final/`) under `output`, by step; incomplete or damaged ones carry a `problem`. */
+export async function listCheckpoints(output: string): Promise<CheckpointEntry[]> {
   const names = await readdir(output).catch(() => [] as string[]);
-  const found: { path: string; step: number }[] = [];
+  const found: CheckpointEntry[] = [];
   for (const name of names) {
-    if (!/^checkpoint-\d+$/.test(name) && name !== 'final') continue;
-    const path = join(output, name);
-    const state = await readFile(join(path, 'trainer_state.json'), 'utf8').then((t) => JSON.parse(t) as TrainerState, () => null);
-    if (state) found.push({ path, step: state.step });
+    if (/^checkpoint-\d+$/.test(name) || name === 'final') found.push(await checkEntry(join(output, name), name));
   }
   return found.sort((a, b) => a.step - b.step);
 }
 
+/** The latest checkpoint that can be resumed from, and the newer ones that cannot (said to the user, then skipped). */
+export async function latestCheckpoint(output: string): Promise<{ latest?: CheckpointEntry; skipped: CheckpointEntry[] }> {
+  const all = await listCheckpoints(output);
+  const usable = all.filter((c) => !c.problem);
+  const latest = usable.at(-1);
+  return { latest, skipped: all.filter((c) => c.problem && (!latest || c.step > latest.step)) };
+}
+
+/** Whether `output` holds results a new run would destroy (a checkpoint or a final model; a bare metrics.jsonl is not). */
 export async function hasRun(output: string): Promise<boolean> {
   const names = await readdir(output).catch(() => [] as string[]);
-  return names.some((n) => /^checkpoint-\d+$/.test(n) || n === 'final' || n === 'metrics.jsonl');
+  return names.some((n) => /^checkpoint-\d+$/.test(n) || n === 'final');
 }
 
 export interface LoadedCheckpoint {
@@ -82,10 +125,9 @@ export interface LoadedCheckpoint {
 
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw userError(dir, undefined, 'checkpoint folder not found');
-  const statePath = join(dir, 'trainer_state.json');
-  const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainerState;
-  const encoder = await loadEncoder(await readModelFolder(dir, { requireTokenizer: false }));
+  const state = (await readJson(join(dir, 'trainer_state.json'))) as TrainerState;
+  const config = await readJson(join(dir, 'training_config.json'));
   const opt = await readSafetensors(join(dir, 'optimizer.safetensors'));
-  const config = JSON.parse(await readFile(join(dir, 'training_config.json'), 'utf8')) as unknown;
+  const encoder = await loadEncoder(await readModelFolder(dir, { requireTokenizer: false }));
   return { encoder, state, optimizerTensors: opt.tensors, optimizerStep: Number(opt.metadata.step ?? state.step), config };
 }

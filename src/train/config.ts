@@ -24,11 +24,15 @@ export interface DatasetConfig {
   prompts: Record<string, string>;
   /** Never put the same text twice in a batch (no false in-batch negatives). Default: on for losses with in-batch negatives. */
   noDuplicates: boolean;
+  /** The task this dataset trains, for a task-routed (MoE) model: its batches run `model.moe.tasks[task]`'s expert. */
+  task?: string;
 }
 
 export interface DataConfig {
   /** Optional Arrow (or STS CSV) file evaluated at the end and every `train.evalEvery` steps. */
   eval?: string;
+  /** The task (expert) `eval` runs with, for a task-routed (MoE) model. */
+  evalTask?: string;
   /** Tokens per text, special tokens included; longer texts are truncated. */
   maxLength: number;
   /** Records held in each dataset's seeded shuffle buffer. */
@@ -53,6 +57,8 @@ export interface OptimConfig {
   checkpointEvery: number;
   /** Run eval on `data.eval` every N steps (0: only at the end). */
   evalEvery: number;
+  /** Steps in a row whose loss or gradient is NaN/Inf (their updates are skipped) before the run stops. */
+  maxBadSteps: number;
 }
 
 export interface TrainConfig {
@@ -79,9 +85,10 @@ const TRAIN_DEFAULTS: OptimConfig = {
   maxGradNorm: 1.0,
   checkpointEvery: 0,
   evalEvery: 0,
+  maxBadSteps: 5,
 };
 const TOP_KEYS = ['name', 'seed', 'tokenizer', 'model', 'datasets', 'data', 'loss', 'train'];
-const DATASET_KEYS = ['name', 'path', 'loss', 'columns', 'prompts', 'noDuplicates'];
+const DATASET_KEYS = ['name', 'path', 'loss', 'columns', 'prompts', 'noDuplicates', 'task'];
 const ROLE = /^(anchor|positive|negative(_[2-9]\d*)?|text1|text2|score)$/;
 
 type Section = Record<string, unknown>;
@@ -124,12 +131,13 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
   checkKeys(top, TOP_KEYS, where, '');
 
   const dataRaw = { ...DATA_DEFAULTS, ...section(top, 'data', where) };
-  checkKeys(dataRaw, ['train', 'eval', 'maxLength', 'shuffleBuffer', 'sampling'], where, 'data.');
+  checkKeys(dataRaw, ['train', 'eval', 'evalTask', 'maxLength', 'shuffleBuffer', 'sampling'], where, 'data.');
   if (!(SAMPLINGS as readonly unknown[]).includes(dataRaw.sampling)) {
     throw userError(where, 'data.sampling', `unknown sampling ${JSON.stringify(dataRaw.sampling)}; valid: ${SAMPLINGS.join(', ')}`);
   }
   const data: DataConfig = {
     eval: dataRaw.eval === undefined ? undefined : string(dataRaw, 'eval', where, 'data.eval'),
+    ...(dataRaw.evalTask === undefined ? {} : { evalTask: string(dataRaw, 'evalTask', where, 'data.evalTask') }),
     maxLength: number(dataRaw, 'maxLength', where, 'data.maxLength', { int: true, min: 2 }),
     shuffleBuffer: number(dataRaw, 'shuffleBuffer', where, 'data.shuffleBuffer', { int: true, min: 1 }),
     sampling: dataRaw.sampling as Sampling,
@@ -149,6 +157,7 @@ export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
     maxGradNorm: number(trainRaw, 'maxGradNorm', where, 'train.maxGradNorm', { min: 0 }),
     checkpointEvery: number(trainRaw, 'checkpointEvery', where, 'train.checkpointEvery', { int: true, min: 0 }),
     evalEvery: number(trainRaw, 'evalEvery', where, 'train.evalEvery', { int: true, min: 0 }),
+    maxBadSteps: number(trainRaw, 'maxBadSteps', where, 'train.maxBadSteps', { int: true, min: 0 }),
   };
   if (train.maxSteps === 0 && train.epochs <= 0) throw userError(where, 'train.epochs', 'set epochs > 0 or maxSteps > 0');
   if (train.miniBatchSize > train.batchSize) {
@@ -215,6 +224,7 @@ function validateDatasets(top: Section, dataRaw: Section, where: string): Datase
       columns: stringMap(d, 'columns', where, `${path}.columns`),
       prompts: stringMap(d, 'prompts', where, `${path}.prompts`),
       noDuplicates: (d.noDuplicates as boolean | undefined) ?? LOSS_SPECS[loss.name].inBatchNegatives,
+      ...(d.task === undefined ? {} : { task: string(d, 'task', where, `${path}.task`) }),
     };
   });
 }

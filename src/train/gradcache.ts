@@ -30,6 +30,7 @@ function sliceRows(inputs: EncoderInputs, start: number, size: number): EncoderI
     inputIds: rows(inputs.inputIds),
     attentionMask: rows(inputs.attentionMask),
     tokenTypeIds: inputs.tokenTypeIds && rows(inputs.tokenTypeIds),
+    expert: typeof inputs.expert === 'object' ? tf.slice(inputs.expert, [start], [size]) : inputs.expert,
   };
 }
 

@@ -25,6 +25,8 @@ export interface StepOptions {
 export interface StepResult {
   loss: number;
   gradNorm: number;
+  /** False when the loss or the gradient norm was NaN/Inf: the update was skipped (weights and AdamW moments untouched). */
+  applied: boolean;
 }
 
 /** The loss of a batch under the model, as a scalar (call inside tidy/variableGrads). */
@@ -43,8 +45,10 @@ export function trainStep(encoder: SentenceEncoder, optimizer: AdamW, batch: Ten
     ? gradCache(encoder, batch, { loss: opts.loss, miniBatchSize: opts.miniBatchSize!, seed: opts.seed })
     : tf.variableGrads(() => batchLoss(encoder, batch, opts.loss, opts.seed), vars);
   const { grads: clipped, norm } = clipByGlobalNorm(grads, opts.maxGradNorm);
-  optimizer.apply(clipped, opts.lr);
   const [loss, gradNorm] = [value.dataSync()[0], norm.dataSync()[0]];
+  // A NaN/Inf loss or gradient would poison the weights and AdamW's moments for good: skip the update.
+  const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
+  if (applied) optimizer.apply(clipped, opts.lr);
   tf.dispose([value, norm, grads, clipped]);
-  return { loss, gradNorm };
+  return { loss, gradNorm, applied };
 }

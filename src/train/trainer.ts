@@ -6,10 +6,12 @@
  * functions of the recipe's seed, so a run resumed from `checkpoint-N` continues exactly as the
  * uninterrupted run would have.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
 import { validateModelConfig, validateModelFrom, maxSequenceLength } from '../model/config.js';
+import { expertOf, validateMoe, type MoeConfig } from '../model/moe.js';
 import { SentenceEncoder } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
 import * as tf from '@tensorflow/tfjs';
@@ -19,7 +21,8 @@ import { linearWarmupDecay } from './schedule.js';
 import { trainStep } from './step.js';
 import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
-import { saveCheckpoint, listCheckpoints, loadCheckpoint, hasRun, type TrainerState } from './checkpoint.js';
+import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, type CheckpointEntry, type TrainerState } from './checkpoint.js';
+import { ensureDir, removeTempSiblings } from '../util/fs.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
 import type { ModelCardInfo } from '../folder/model-card.js';
@@ -39,6 +42,11 @@ export interface TrainOptions {
   stopAfter?: number;
   /** The recipe's file, for error messages. */
   configPath?: string;
+  /**
+   * Stop cleanly when aborted (the CLI aborts on SIGINT/SIGTERM): the step under way finishes, a
+   * resumable checkpoint is written and an `interrupted` event ends the run.
+   */
+  signal?: AbortSignal;
 }
 
 export type TrainEvent =
@@ -51,8 +59,24 @@ export type TrainEvent =
       stepsPerEpoch: number;
       output: string;
       resumedFrom?: string;
+      /** What the start did about the run folder's crash leftovers, in words (temp folders removed, checkpoints skipped). */
+      notes: string[];
     }
-  | { type: 'step'; step: number; totalSteps: number; epoch: number; dataset: string; loss: number; lr: number; gradNorm: number; pairsPerSec: number; seconds: number }
+  | {
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      epoch: number;
+      dataset: string;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      pairsPerSec: number;
+      seconds: number;
+      /** The loss or gradient norm was NaN/Inf and the update was skipped. */
+      skipped: boolean;
+    }
+  | { type: 'interrupted'; step: number; path: string }
   | { type: 'eval'; step: number; metrics: EvalMetrics }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'end'; step: number; path: string; seconds: number; metrics?: EvalMetrics };
@@ -87,11 +111,47 @@ export function trainedPrompts(datasets: ResolvedDataset[]): EvalPrompts {
   return { query: first(['anchor', 'text1']), document: first(['positive', 'negative', 'text2']) };
 }
 
-/** Drop metric lines past `step` (they belong to the part of a killed run that is being redone). */
+/**
+ * A task-routed model needs a task on every dataset (and on the eval file), each one the model knows;
+ * a dense model takes none. Errors name the recipe key and list the model's tasks.
+ */
+function checkTasks(moe: MoeConfig | undefined, config: TrainConfig, where: string): void {
+  config.datasets.forEach((d, i) => {
+    const key = `datasets[${i}].task`;
+    if (!moe) {
+      if (d.task !== undefined) throw userError(where, key, 'the model has no task experts; add model.moe (e.g. {"layers": "mod3", "parts": ["attn"], "experts": 3}) or leave task out');
+      return;
+    }
+    if (d.task === undefined) throw userError(where, key, `missing: the model routes by task; valid: ${Object.keys(moe.tasks).join(', ')}`);
+    expertOf(moe, d.task, `${where}: ${key}`);
+  });
+  if (config.data.evalTask !== undefined && !moe) throw userError(where, 'data.evalTask', 'the model has no task experts; leave it out');
+  if (config.data.evalTask !== undefined) expertOf(moe!, config.data.evalTask, `${where}: data.evalTask`);
+  if (moe && config.data.eval !== undefined && config.data.evalTask === undefined) {
+    throw userError(where, 'data.evalTask', `missing: the model routes by task, so data.eval needs one; valid: ${Object.keys(moe.tasks).join(', ')}`);
+  }
+}
+
+/**
+ * Drop metric lines past `step` (they belong to the part of a killed run that is being redone), and a
+ * torn line (a kill in the middle of an append).
+ */
 async function truncateMetrics(path: string, step: number): Promise<void> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  const kept = text.split('\n').filter((line) => line && (JSON.parse(line) as { step: number }).step <= step);
+  const kept = text.split('\n').filter((line) => {
+    try {
+      return line !== '' && (JSON.parse(line) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
   await writeFile(path, kept.map((l) => l + '\n').join(''));
+}
+
+/** "rows 3, 17, 42 of data/train.arrow" (at most `max` rows listed). */
+function describeRows(path: string, rows: number[] | undefined, max = 8): string {
+  if (!rows?.length) return path;
+  return `rows ${rows.slice(0, max).join(', ')}${rows.length > max ? `, … (${rows.length})` : ''} of ${path}`;
 }
 
 export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent> {
@@ -121,9 +181,18 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   let state: TrainerState = { step: 0, totalSteps, epoch: 0, batchInEpoch: 0, seed: config.seed };
   let resumedFrom: string | undefined;
   const adamOpts = { weightDecay: config.train.weightDecay };
+  const notes = (await removeTempSiblings(opts.output)).map((n) => `removed ${join(opts.output, n)} (left by a killed write)`);
+  let resumable: CheckpointEntry | undefined;
   if (opts.resume) {
-    const latest = (await listCheckpoints(opts.output)).at(-1);
-    if (!latest) throw userError(opts.output, undefined, 'nothing to resume: no checkpoint-<step>/ with trainer_state.json here');
+    const { latest, skipped } = await latestCheckpoint(opts.output);
+    for (const c of skipped) notes.push(`skipped ${c.path}: ${c.problem}`);
+    if (!latest && skipped.length) throw userError(opts.output, undefined, `nothing to resume: no complete checkpoint (${skipped.map((c) => `${c.path}: ${c.problem}`).join('; ')})`);
+    if (!latest && !existsSync(opts.output)) throw userError(opts.output, undefined, 'nothing to resume: the folder does not exist');
+    if (!latest) notes.push('no checkpoint yet (the run stopped before its first one): starting from step 0');
+    resumable = latest;
+  }
+  if (resumable) {
+    const latest = resumable;
     const ckpt = await loadCheckpoint(latest.path);
     if (JSON.stringify(ckpt.config) !== JSON.stringify(config)) {
       ckpt.encoder.dispose();
@@ -136,10 +205,25 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     resumedFrom = latest.path;
     await truncateMetrics(join(opts.output, 'metrics.jsonl'), state.step);
   } else {
-    if (!opts.overwrite && (await hasRun(opts.output))) {
+    if (!opts.overwrite && !opts.resume && (await hasRun(opts.output))) {
       throw userError(opts.output, undefined, 'already holds a training run; pass --resume to continue it or --overwrite to start over');
     }
     encoder = folder ? await loadEncoder(folder, pretrained!.overrides) : SentenceEncoder.init(modelConfig!, config.seed);
+    if (pretrained?.moe !== undefined) {
+      // SciMult: the dense checkpoint's weights become every expert's starting point
+      if (encoder.config.moe) {
+        encoder.dispose();
+        throw userError(where, 'model.moe', `${from} already has task experts (config.json moe); leave model.moe out to keep training them`);
+      }
+      let moe;
+      try {
+        moe = validateMoe(pretrained.moe, encoder.config.numLayers, where);
+      } catch (err) {
+        encoder.dispose();
+        throw err;
+      }
+      encoder = encoder.withExperts(moe);
+    }
     const usable = maxSequenceLength(encoder.config); // XLM-R: positions − padding_idx − 1
     const problem =
       config.data.maxLength > usable
@@ -153,8 +237,14 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       encoder.dispose();
       throw problem;
     }
+    try {
+      checkTasks(encoder.config.moe, config, where);
+    } catch (err) {
+      encoder.dispose();
+      throw err;
+    }
     optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
-    await mkdir(opts.output, { recursive: true });
+    await ensureDir(opts.output);
     await writeFile(join(opts.output, 'metrics.jsonl'), '');
   }
 
@@ -174,11 +264,13 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
   const save = async (dir: string, metrics?: EvalMetrics) =>
     saveCheckpoint({ dir, encoder, optimizer, tokenizerPath, config, state, prompts: stPrompts(prompts), card: card(metrics) });
   const evaluate = async () =>
-    config.data.eval ? evaluateFile({ encoder, tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
+    config.data.eval ? evaluateFile({ encoder: encoder.forTask(config.data.evalTask, `${where}: data.evalTask`), tokenizer, path: config.data.eval, maxLength: config.data.maxLength, prompts }) : undefined;
 
+  let badInARow = 0;
   try {
     yield {
       type: 'start',
+      notes,
       totalSteps,
       startStep: state.step,
       numParams: encoder.numParams,
@@ -201,8 +293,8 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       });
       for await (const { dataset, batch: raw, position } of batches) {
         const lr = linearWarmupDecay(state.step, { lr: config.train.lr, warmupSteps, totalSteps });
-        const batch = tensorBatch(raw);
-        const { loss, gradNorm } = trainStep(encoder, optimizer, batch, {
+        const batch = tensorBatch(raw, encoder.config.moe && dataset.task !== undefined ? encoder.config.moe.tasks[dataset.task] : undefined);
+        const { loss, gradNorm, applied } = trainStep(encoder, optimizer, batch, {
           lr,
           loss: dataset.loss,
           maxGradNorm: config.train.maxGradNorm,
@@ -214,11 +306,24 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
         const now = Date.now();
         const seconds = (now - last) / 1000;
         last = now;
-        const event = { type: 'step' as const, step: state.step, totalSteps, epoch: state.epoch, dataset: dataset.name, loss, lr, gradNorm, pairsPerSec: raw.size / seconds, seconds };
-        const line = { step: event.step, epoch: event.epoch, dataset: dataset.name, loss, lr, grad_norm: gradNorm, pairs_per_s: event.pairsPerSec, time: now / 1000 };
+        const skipped = !applied;
+        const event = { type: 'step' as const, step: state.step, totalSteps, epoch: state.epoch, dataset: dataset.name, loss, lr, gradNorm, pairsPerSec: raw.size / seconds, seconds, skipped };
+        // JSON has no NaN: non-finite values are written as strings so every line stays parseable.
+        const num = (x: number) => (Number.isFinite(x) ? x : String(x));
+        const line = { step: event.step, epoch: event.epoch, dataset: dataset.name, loss: num(loss), lr, grad_norm: num(gradNorm), pairs_per_s: event.pairsPerSec, time: now / 1000, ...(skipped ? { skipped: true } : {}) };
         await appendFile(metricsPath, JSON.stringify(line) + '\n');
         yield event;
-        if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${state.step}; lower train.lr or check the data`);
+        badInARow = skipped ? badInARow + 1 : 0;
+        if (badInARow > config.train.maxBadSteps) {
+          const last = (await latestCheckpoint(opts.output)).latest;
+          throw userError(
+            where,
+            'train.maxBadSteps',
+            `the loss or gradient was NaN/Inf for ${badInARow} steps in a row (steps ${state.step - badInARow + 1}–${state.step}, updates skipped); ` +
+              `the last batch was ${describeRows(dataset.path, raw.rows)}. Lower train.lr or check those rows; ` +
+              (last ? `the last checkpoint, ${last.path}, holds weights from before the first bad step` : 'no checkpoint was written'),
+          );
+        }
         if (config.train.evalEvery > 0 && state.step % config.train.evalEvery === 0 && state.step < totalSteps) {
           const metrics = await evaluate();
           if (metrics) {
@@ -232,6 +337,12 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
           yield { type: 'checkpoint', step: state.step, path };
         }
         if (state.step >= stopAt) break;
+        if (opts.signal?.aborted) {
+          const path = join(opts.output, `checkpoint-${state.step}`);
+          if (!existsSync(path)) await save(path);
+          yield { type: 'interrupted', step: state.step, path };
+          return;
+        }
         last = Date.now();
       }
       if (state.step < stopAt) state = { ...state, epoch: state.epoch + 1, batchInEpoch: 0 };

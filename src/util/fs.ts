@@ -1,12 +1,58 @@
 /** Small filesystem helpers for all-or-nothing outputs. */
 import { readFileSync } from 'node:fs';
-import { rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
+import { readdir, rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
 import { userError } from './errors.js';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
+
+/** Node's message for an errno, in words a user reads ("permission denied", "read-only file system"). */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded', ENOTDIR: 'a part of the path is a file, not a folder', EEXIST: 'exists and is not a folder', ENOENT: 'no such file or folder',
+    EISDIR: 'is a folder', ENAMETOOLONG: 'name too long',
+  };
+  return e?.code ? `${words[e.code] ?? e.code} (${e.code})` : String(e?.message ?? err);
+}
+
+/**
+ * Create `dir` and its missing parents, one level at a time. Node's recursive mkdir loops forever on
+ * some special file systems (a path below /proc), so this walks the path itself; a failure is a
+ * UserError naming the folder and the reason.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  for (;;) {
+    const info = await stat(p).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err))).catch((err) => {
+      throw userError(p, undefined, `cannot use this folder: ${fsReason(err)}`);
+    });
+    if (info) {
+      if (!info.isDirectory()) throw userError(p, undefined, 'is a file, not a folder');
+      break;
+    }
+    missing.push(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (const m of missing.reverse()) {
+    await mkdir(m).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw userError(m, undefined, `cannot create folder: ${fsReason(err)}`);
+    });
+  }
+}
 
 /** A sibling temp path that `commitDir`/`rename` can move into place atomically. */
 export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/** Remove what killed writes left in `dir`: `tempSibling` paths (and their `.old` twins). Returns the names removed. */
+export async function removeTempSiblings(dir: string): Promise<string[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\..+\.tmp-\d+-\d+/.test(n));
+  for (const n of names) await rm(join(dir, n), { recursive: true, force: true });
+  return names;
 }
 
 /**
@@ -15,10 +61,12 @@ export function tempSibling(path: string): string {
  * On any error the temp directory is removed.
  */
 export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
+  await ensureDir(dirname(dir));
   const tmp = tempSibling(dir);
   try {
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp).catch((err) => {
+      throw userError(dirname(dir), undefined, `cannot write here: ${fsReason(err)}`);
+    });
     await fill(tmp);
     const old = `${tmp}.old`;
     const exists = await stat(dir).then(() => true, () => false);
@@ -32,8 +80,10 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+  await ensureDir(dirname(path));
+  await writeFile(path, JSON.stringify(value, null, 2) + '\n').catch((err) => {
+    throw userError(path, undefined, `cannot write: ${fsReason(err)}`);
+  });
 }
 
 /** A JSON config file, parsed; unreadable or non-JSON files are one-line UserErrors naming the file (`what`: "config", "pipeline config"). */

@@ -16,7 +16,7 @@ function run(args: string[]) {
 test('--help explains every command', () => {
   const top = run(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['prepare', 'train', 'eval', 'export', 'encode', 'bench']) assert.match(top.stdout, new RegExp(`contrastive ${cmd}`));
+  for (const cmd of ['prepare', 'train', 'eval', 'merge', 'pipeline', 'export', 'encode', 'bench']) assert.match(top.stdout, new RegExp(`contrastive ${cmd}`));
   const trainHelp = run(['train', '--help']).stdout;
   for (const flag of ['--config', '--output', '--resume', '--backend', '--max-steps']) assert.match(trainHelp, new RegExp(flag));
   assert.match(run(['eval', '--help']).stdout, /--json/);
@@ -31,6 +31,14 @@ test('user mistakes exit 2 with one line naming the file or field, no stack trac
     [['eval', '--model', 'checkpoints/none', '--data', 'data/eval.arrow'], /checkpoints\/none: model folder not found/],
     [['eval', '--model', 'checkpoints/none', '--data', 'data/missing.arrow'], /data\/missing\.arrow/],
     [['frobnicate'], /Unknown argument: frobnicate/],
+    [['train', '--config', 'configs/tiny.json', '--max-steps', '-3'], /--max-steps: must be a whole number ≥ 1, got -3/],
+    [['train', '--config', 'configs/tiny.json', '--max-steps', 'abc'], /--max-steps: must be a whole number ≥ 1, got not a number/],
+    [['train', '--config', 'configs/tiny.json', '--stop-after', '-1'], /--stop-after: must be a whole number ≥ 1, got -1/],
+    [['eval', '--model', 'test/fixtures/lm-cocktail/models/a', '--data', 'data/eval.arrow', '--batch-size', '0'], /--batch-size: must be a whole number ≥ 1, got 0/],
+    [['eval', '--model', 'test/fixtures/lm-cocktail/models/a', '--data', 'data/eval.arrow', '--max-length', '100000'], /--max-length: 100000 exceeds the \d+ tokens .*positions allow/],
+    [['train', '--config', 'configs/user.json'], /configs\/user\.json: is a pipeline \(it has stages\); run it with `contrastive pipeline --config configs\/user\.json`/],
+    [['merge', '--models', 'test/fixtures/lm-cocktail/models/a', '--output', '/tmp/x'], /--models: give two or more model folders to merge, got 1/],
+    [['pipeline', '--config', 'configs/tiny.json'], /configs\/tiny\.json: is a training recipe \(it has no stages\); run it with `contrastive train --config configs\/tiny\.json`/],
   ];
   for (const [args, pattern] of cases) {
     const r = run(args);
@@ -86,4 +94,20 @@ test('prepare → train → eval --json on a small file, and a bad config leaves
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /loss\.name: unknown loss "hinge"; valid: infonce/);
   assert.ok(!existsSync(join(dir, 'bad-run')));
+});
+
+test('outputs the file system refuses are one-line errors, never a hang: below /proc, below a regular file', () => {
+  const file = join(process.cwd(), 'package.json');
+  const A = 'test/fixtures/lm-cocktail/models/a';
+  const cases: [string[], RegExp][] = [
+    [['merge', '--models', A, A, '-o', '/proc/merged'], /\/proc: cannot write here/],
+    [['merge', '--models', A, A, '-o', join(file, 'merged')], /package\.json: is a file, not a folder/],
+    [['export', '--model', A, '--output', '/proc/x/y', '--no-verify'], /\/proc\/x: cannot create folder/],
+    [['train', '--config', 'configs/tiny.json', '--output', join(file, 'run'), '--max-steps', '1', '--backend', 'cpu'], /package\.json\/run: cannot use this folder: a part of the path is a file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status} (signal ${r.signal})\n${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
 });

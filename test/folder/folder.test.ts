@@ -19,6 +19,7 @@ import { TextTokenizer } from '../../src/data/tokenizer.js';
 import { UserError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { useBackend } from '../helpers/backend.js';
+import { savedStPrompts, tokenizerFacts, type TokenizerJson } from '../../src/folder/st-files.js';
 
 const BERT_TOKENIZER = 'test/fixtures/hf-bert/tokenizer.json';
 const XLMR_TOKENIZER = 'test/fixtures/hf-xlmr/tokenizer.json';
@@ -101,7 +102,8 @@ test('saveModelFolder writes a sentence-transformers folder (BERT, mean + Normal
   assert.deepEqual(json(join(dir, 'special_tokens_map.json')), { cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' });
   const st = json(join(dir, 'config_sentence_transformers.json'));
   assert.equal(st.model_type, 'SentenceTransformer');
-  assert.deepEqual(st.prompts, prompts);
+  // + `document`: sentence-transformers 6's encode_document would otherwise take its own empty `document` prompt
+  assert.deepEqual(st.prompts, { ...prompts, document: 'passage: ' });
   assert.equal(st.default_prompt_name, null);
   assert.equal(st.similarity_fn_name, 'cosine');
   assert.equal(typeof st.__version__.sentence_transformers, 'string');
@@ -148,7 +150,8 @@ test('write -> read + loadEncoder: every param bitwise, identical embeddings, he
     assert.deepEqual(got, want);
     if (over.modelType === 'xlm-roberta') {
       const tc = json(join(dir, 'tokenizer_config.json'));
-      assert.equal(tc.tokenizer_class, 'XLMRobertaTokenizer');
+      // its NFKC normalizer is not what transformers 5's XLMRobertaTokenizer rebuilds: the generic class runs tokenizer.json as is
+      assert.equal(tc.tokenizer_class, 'PreTrainedTokenizerFast');
       assert.equal(tc.do_lower_case, false);
       assert.equal(tc.bos_token, '<s>');
       assert.equal(tc.pad_token, '<pad>');
@@ -192,7 +195,7 @@ test('readModelFolder / loadEncoder errors name the file/field and list what is 
   const cfg = json(cfgPath);
 
   await writeFile(cfgPath, JSON.stringify({ ...cfg, model_type: 'deberta-v2' }));
-  await expectUserError(loadPretrained(dir), /config\.json: model_type: unsupported model_type "deberta-v2"; supported: bert, xlm-roberta/);
+  await expectUserError(loadPretrained(dir), /config\.json: model_type: unsupported model_type "deberta-v2" \(DeBERTa v2\/v3 need disentangled relative attention, a later step\); supported: bert, xlm-roberta, deberta/);
   await writeFile(cfgPath, JSON.stringify({ ...cfg, position_embedding_type: 'relative_key' }));
   await expectUserError(loadPretrained(dir), /position_embedding_type: unsupported "relative_key"; supported: absolute/);
   await writeFile(cfgPath, JSON.stringify({ ...cfg, num_hidden_layers: 3 }));
@@ -247,4 +250,29 @@ test('model.from with head/dropout overrides loads them; size keys are refused',
   refused({ from, hiddenSize: 32 }, /configs\/x\.json: model\.hiddenSize: cannot be set together with model\.from \(it comes from .*config\.json\); settable: pooling, normalize, hiddenDropout, attentionDropout/);
   refused({ from, pooling: 'max' }, /model\.pooling: unknown pooling "max"; valid: mean, cls/);
   refused({ from: 3 }, /model\.from: must be the path/);
+});
+
+test('tokenizer_class names BertTokenizer / XLMRobertaTokenizer only for the pipeline transformers 5 rebuilds them with', () => {
+  const unigram = { type: 'Unigram', vocab: [['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['\u2581a', -1]] as [string, number][] };
+  const meta = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true };
+  const xlmr = (normalizer: unknown, pre_tokenizer: unknown) => tokenizerFacts({ model: unigram, normalizer, pre_tokenizer } as TokenizerJson).tokenizerClass;
+  assert.equal(xlmr(null, { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, meta] }), 'XLMRobertaTokenizer');
+  const precompiled = { type: 'Precompiled', precompiled_charsmap: 'AA==' };
+  assert.equal(xlmr(precompiled, meta), 'XLMRobertaTokenizer'); // xlm-roberta-base's own tokenizer.json
+  assert.equal(xlmr({ type: 'Sequence', normalizers: [precompiled, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] }, meta), 'XLMRobertaTokenizer');
+  assert.equal(xlmr(null, meta), 'PreTrainedTokenizerFast'); // "a\nb": Metaspace alone keeps the newline, the rebuild splits on it
+  assert.equal(xlmr({ type: 'NFKC' }, meta), 'PreTrainedTokenizerFast'); // the rebuild would drop NFKC
+  const wordpiece = { type: 'WordPiece', vocab: { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, '[MASK]': 4 } };
+  const bertNorm = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true };
+  const bert = (normalizer: unknown, pre_tokenizer: unknown) => tokenizerFacts({ model: wordpiece, normalizer, pre_tokenizer } as TokenizerJson).tokenizerClass;
+  assert.equal(bert(bertNorm, { type: 'BertPreTokenizer' }), 'BertTokenizer');
+  assert.equal(bert(bertNorm, { type: 'Whitespace' }), 'PreTrainedTokenizerFast');
+  assert.equal(bert({ type: 'Sequence', normalizers: [{ type: 'NFD' }, bertNorm] }, { type: 'BertPreTokenizer' }), 'PreTrainedTokenizerFast');
+});
+
+test('saved prompts gain `document` = the passage prompt, which sentence-transformers 6 encode_document reads first', () => {
+  assert.deepEqual(savedStPrompts({ query: 'query: ', passage: 'passage: ' }), { query: 'query: ', passage: 'passage: ', document: 'passage: ' });
+  assert.deepEqual(savedStPrompts({ query: 'q: ', document: 'd: ', passage: 'p: ' }), { query: 'q: ', document: 'd: ', passage: 'p: ' });
+  assert.deepEqual(savedStPrompts({ query: 'query: ' }), { query: 'query: ' });
+  assert.deepEqual(savedStPrompts({}), {});
 });

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import {
   decodeSafetensors,
   encodeSafetensors,
+  openSafetensors,
+  writeSafetensorsStream,
+  type TensorData,
   float32ToBfloat16,
   float32ToFloat16,
   readSafetensors,
@@ -293,5 +296,75 @@ test('writeSafetensors is atomic-by-rename and readSafetensors reads it back; fs
     await assert.rejects(readSafetensors(join(dir, 'cut.safetensors')), isUserError(/cut\.safetensors: /));
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('openSafetensors reads the golden fixture one tensor (or slice) at a time, equal to reading it whole', async () => {
+  const file = fixturePath('tiny.safetensors');
+  const whole = await readSafetensors(file);
+  const lazy = await openSafetensors(file);
+  try {
+    assert.deepEqual(lazy.metadata, whole.metadata);
+    assert.deepEqual(lazy.specs.map((s) => s.name).sort(), Object.keys(whole.tensors).sort());
+    for (const spec of lazy.specs) {
+      const t = whole.tensors[spec.name]!;
+      assert.deepEqual([spec.dtype, spec.shape], [t.dtype, t.shape], spec.name);
+      assert.deepEqual(await lazy.read(spec.name), t, spec.name);
+      const n = t.data.length;
+      const parts: Array<number | bigint> = [];
+      for (let start = 0; start < n; start += 2) parts.push(...(await lazy.readSlice(spec.name, start, Math.min(2, n - start))));
+      assert.deepEqual(parts, [...t.data], `${spec.name} in slices of 2`);
+    }
+    assert.ok(lazy.has(lazy.specs[0].name) && !lazy.has('nope'));
+    await assert.rejects(lazy.read('nope'), isUserError(/tiny\.safetensors: nope: no such tensor/));
+    await assert.rejects(lazy.readSlice(lazy.specs[0].name, 0, 1e6), /outside the tensor/);
+  } finally {
+    await lazy.close();
+  }
+});
+
+test('openSafetensors validates the header before any data is read: a truncated file is refused at open', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'contrastive-st-lazy-'));
+  try {
+    const bytes = encodeSafetensors({ a: { dtype: 'F32', shape: [4], data: f32(1, 2, 3, 4) } });
+    await writeFile(join(dir, 'cut.safetensors'), bytes.subarray(0, bytes.length - 4));
+    await assert.rejects(openSafetensors(join(dir, 'cut.safetensors')), isUserError(/cut\.safetensors: a: data_offsets \[0, 16\] run past the end/));
+    await writeFile(join(dir, 'short.safetensors'), Uint8Array.from([1, 2, 3]));
+    await assert.rejects(openSafetensors(join(dir, 'short.safetensors')), isUserError(/file is 3 bytes/));
+    await assert.rejects(openSafetensors(join(dir, 'none.safetensors')), isUserError(/none\.safetensors: cannot read safetensors file: no such file/));
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('writeSafetensorsStream: whole tensors and slices give the bytes encodeSafetensors gives; a short slice stream writes nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'contrastive-st-stream-'));
+  try {
+    const tensors: Record<string, NamedTensor> = {
+      'w.weight': { dtype: 'F32', shape: [3, 5], data: Float32Array.from({ length: 15 }, (_, i) => i / 7 - 1) },
+      half: { dtype: 'F16', shape: [5], data: f32(0.1, -2, 3.5, 65504, 1e-7) },
+      ids: { dtype: 'I64', shape: [3], data: BigInt64Array.from([1n, -2n, 2n ** 60n]) },
+      empty: { dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
+    };
+    const specs = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
+    async function* slices(t: NamedTensor): AsyncGenerator<TensorData> {
+      for (let i = 0; i < t.data.length; i += 4) yield t.data.slice(i, i + 4);
+    }
+    const out = join(dir, 'stream.safetensors');
+    await writeSafetensorsStream(out, specs, (name) => (name === 'ids' ? tensors[name]! : slices(tensors[name]!)), { format: 'pt' });
+    assert.deepEqual(new Uint8Array(await readFile(out)), encodeSafetensors(tensors, { format: 'pt' }));
+
+    const bad = join(dir, 'bad.safetensors');
+    async function* short(): AsyncGenerator<TensorData> {
+      yield new Float32Array(2);
+    }
+    await assert.rejects(writeSafetensorsStream(bad, [{ name: 'x', dtype: 'F32', shape: [3] }], () => short()), isUserError(/bad\.safetensors: x: slices held 2 values, the shape \[3\] needs 3/));
+    async function* wrongType(): AsyncGenerator<TensorData> {
+      yield new Int32Array(3);
+    }
+    await assert.rejects(writeSafetensorsStream(bad, [{ name: 'x', dtype: 'F32', shape: [3] }], () => wrongType()), isUserError(/x: a slice of F32 data came as Int32Array/));
+    assert.deepEqual((await readdir(dir)).sort(), ['stream.safetensors'], 'no file or temp file left by the failed writes');
+  } finally {
+    await rm(dir, { recursive: true });
   }
 });

@@ -98,3 +98,15 @@ test('several hard-negative columns: every column joins the pool unscaled (float
   // Then: equals the definition with D = [P; N1; N2; N3]
   assertClose([loss.dataSync()[0]], [reference(a, [...p, ...n1, ...n2, ...n3], 3, 20)], 1e-5, 'loss with 3 negative columns');
 });
+
+test('similarity dot scores raw dot products (hand-worked), cosine normalizes first', () => {
+  const anchor = tf.tensor2d([[1, 0], [0, 2]]);
+  const positive = tf.tensor2d([[1, 0], [0, 1]]);
+  // dot logits [[1, 0], [0, 2]]: rows log(e + 1) − 1 and log(1 + e²) − 2
+  const dot = infoNCE({ anchor, positive }, { scale: 1, similarity: 'dot' });
+  assertClose(dot.dataSync(), [(Math.log(Math.E + 1) - 1 + Math.log(1 + Math.E ** 2) - 2) / 2], 1e-6, 'dot');
+  // cosine logits [[1, 0], [0, 1]]
+  const cos = infoNCE({ anchor, positive }, { scale: 1 });
+  assertClose(cos.dataSync(), [Math.log(Math.E + 1) - 1], 1e-6, 'cosine');
+  tf.dispose([anchor, positive, dot, cos]);
+});

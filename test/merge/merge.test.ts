@@ -53,6 +53,17 @@ test('weights (1, 0) reproduce model A bit for bit (the bytes the reference safe
   assert.deepEqual(await readFile(join(out, 'model.safetensors')), await readFile(join(A, 'model.safetensors')));
 });
 
+test('weights (0.3, 0.7): every tensor is the float64 weighted sum of the two files, rounded once to float32', async () => {
+  const out = join(await tempDir(), 'merged');
+  await mergeModels({ models: [A, C], output: out, weights: [0.3, 0.7] });
+  const [a, c] = await Promise.all([A, C].map(async (m) => (await readSafetensors(join(m, 'model.safetensors'))).tensors));
+  const merged = (await readSafetensors(join(out, 'model.safetensors'))).tensors;
+  for (const name of Object.keys(a)) {
+    const [x, y] = [a[name].data as Float32Array, c[name].data as Float32Array];
+    assert.deepEqual(merged[name].data, Float32Array.from(x, (v, i) => 0.3 * v + 0.7 * y[i]), name);
+  }
+});
+
 test('weights (0.3, 0.5, 0.2): a float64 weighted sum of the files; LM_Cocktail float32 sums agree to rounding', async () => {
   const out = join(await tempDir(), 'merged');
   const w = [0.3, 0.5, 0.2];

@@ -21,7 +21,8 @@ test('HF class defaults fill keys config.json omits; a missing model_type reads 
   assert.equal(maxSequenceLength(x), 510);
   const b = fromHfConfig(sizes, 'c');
   assert.deepEqual([b.modelType, b.padTokenId, maxSequenceLength(b)], ['bert', 0, 512]);
-  assert.throws(() => fromHfConfig({ ...sizes, model_type: 'deberta-v2' }, 'c'), /c: model_type: unsupported model_type "deberta-v2"; supported: bert, xlm-roberta/);
+  assert.throws(() => fromHfConfig({ ...sizes, model_type: 'deberta-v2' }, 'c'), /c: model_type: unsupported model_type "deberta-v2" \(DeBERTa v2\/v3 need disentangled relative attention, a later step\); supported: bert, xlm-roberta, deberta/);
+  assert.throws(() => fromHfConfig({ ...sizes, model_type: 'gpt2' }, 'c'), /c: model_type: unsupported model_type "gpt2"; supported: bert, xlm-roberta, deberta/);
   assert.throws(() => fromHfConfig({ ...sizes, hidden_act: 'relu' }, 'c'), /hidden_act: unsupported activation "relu"; supported: gelu/);
 });
 

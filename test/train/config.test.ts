@@ -14,7 +14,7 @@ const base = { tokenizer: 't.json', data: { train: 'x.arrow' } };
 test('defaults fill in a minimal recipe', () => {
   const c = validateTrainConfig(base, 'c.json');
   assert.equal(c.datasets.length, 1);
-  assert.deepEqual(c.datasets[0].loss, { name: 'infonce', scale: 20, symmetric: false });
+  assert.deepEqual(c.datasets[0].loss, { name: 'infonce', scale: 20, symmetric: false, similarity: 'cosine' });
   assert.equal(c.datasets[0].noDuplicates, true);
   assert.equal(c.data.sampling, 'proportional');
   assert.equal(c.train.batchSize, 32);
