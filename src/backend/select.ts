@@ -1,10 +1,13 @@
 /**
- * `--backend auto|cuda|tensorflow|wasm|cpu`: picks and initialises the TensorFlow.js backend and
- * says why.
+ * `--backend auto|cuda|native|tensorflow|wasm|cpu`: picks and initialises the TensorFlow.js backend
+ * and says why.
  *
  * auto: tfjs-node-gpu when it is installed and CUDA can work (an NVIDIA device plus the CUDA 11 /
  * cuDNN 8 user-space libraries that TensorFlow 2.9 loads; with only CUDA 12/13 it silently runs on
- * the CPU), else tfjs-node, else wasm (XNNPACK, single-threaded in Node) with the kernel fixes.
+ * the CPU), else native (our C++ kernels on the cpu backend, when the addon was built at install),
+ * else tfjs-node, else wasm (XNNPACK, single-threaded in Node) with the kernel fixes. native comes
+ * before tfjs-node because it was measured faster than PyTorch eager here, while tfjs-node could not
+ * be installed (nor measured) on the offline machines this was written on.
  * tfjs-node(-gpu) are optionalDependencies whose install downloads libtensorflow; offline npm drops
  * them, so they are imported dynamically and their absence is a reason, not an error.
  */
@@ -14,13 +17,21 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors.js';
+import { NATIVE, registerNativeBackend } from './native-backend.js';
+import { resolveThreads } from './native-threads.js';
+import { loadNativeAddon } from './native-addon.js';
 
-export type BackendRequest = 'auto' | 'cuda' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'];
+export type BackendRequest = 'auto' | 'cuda' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'cuda', 'native', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendOptions {
+  /** Threads for the native kernels (0 or absent: CONTRASTIVE_THREADS, else the physical cores). */
+  threads?: number;
+}
 
 export interface BackendInfo {
   requested: BackendRequest;
-  name: 'tensorflow' | 'wasm' | 'cpu';
+  name: 'tensorflow' | 'native' | 'wasm' | 'cpu';
   device: 'cuda' | 'cpu';
   reason: string;
 }
@@ -118,6 +129,23 @@ async function loadTensorflow(pkg: string): Promise<string | null> {
   return null;
 }
 
+/** The native backend with its thread count, or why not. */
+async function tryNative(options: BackendOptions): Promise<{ ok: boolean; why: string }> {
+  try {
+    const { threads, source } = resolveThreads(options.threads);
+    const missing = registerNativeBackend(threads);
+    if (missing != null) return { ok: false, why: `native unavailable: ${missing}` };
+    const ok = await tf.setBackend(NATIVE);
+    await tf.ready();
+    if (!ok || tf.getBackend() !== NATIVE) return { ok: false, why: `tf.setBackend('${NATIVE}') failed` };
+    const path = loadNativeAddon().addon?.info().path;
+    return { ok: true, why: `C++ kernels (${path}, ${threads} thread${threads === 1 ? '' : 's'} from ${source}) on the cpu backend` };
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    return { ok: false, why: `native backend failed to initialise: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
 async function use(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<string | null> {
   try {
     if (name === 'wasm') {
@@ -182,7 +210,7 @@ function unknownBackend(requested: string): UserError {
  * registers the kernel overrides. Explicit requests that cannot be met throw a UserError with the
  * reason and an install hint.
  */
-export async function initBackend(requested: BackendRequest): Promise<BackendInfo> {
+export async function initBackend(requested: BackendRequest, options: BackendOptions = {}): Promise<BackendInfo> {
   if (!(BACKEND_REQUESTS as readonly string[]).includes(requested)) throw unknownBackend(String(requested));
   const reasons: string[] = [];
 
@@ -191,6 +219,14 @@ export async function initBackend(requested: BackendRequest): Promise<BackendInf
     if (err != null) throw new UserError(`--backend ${requested}: ${err}`);
     const why = requested === 'wasm' ? 'requested (XNNPACK, single-threaded in Node; matmul/segment-sum overrides registered)' : 'requested (pure JS reference backend)';
     return info(requested, requested, 'cpu', [why]);
+  }
+
+  if (requested === 'native') {
+    const native = await tryNative(options);
+    if (!native.ok) {
+      throw new UserError(`--backend native: ${native.why}. It needs the addon built at install: a C++17 compiler, make and python3, then \`npm rebuild @contrastive/native\` (or npm ci)`);
+    }
+    return info(requested, 'native', 'cpu', [`requested: ${native.why}`]);
   }
 
   if (requested === 'cuda') {
@@ -222,6 +258,9 @@ export async function initBackend(requested: BackendRequest): Promise<BackendInf
   const gpu = await tryGpu();
   if (gpu.ok) return info(requested, 'tensorflow', 'cuda', [gpu.why]);
   reasons.push(gpu.why);
+  const native = await tryNative(options);
+  if (native.ok) return info(requested, 'native', 'cpu', [...reasons, `using ${native.why}`]);
+  reasons.push(native.why);
   const cpuTf = await tryCpuTensorflow();
   if (cpuTf.ok) return info(requested, 'tensorflow', 'cpu', [...reasons, cpuTf.why]);
   reasons.push(cpuTf.why);

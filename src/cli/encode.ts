@@ -47,7 +47,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
     inputKind(argv.input); // unknown extension: one line before anything loads
     await readModelFolder(argv.model); // bad folder: one line before a backend is chosen
     const engine = argv.engine ?? (existsSync(join(argv.model, 'onnx', 'model.onnx')) ? 'onnx' : 'tfjs');
-    if (engine === 'tfjs') await setupBackend(argv.backend);
+    if (engine === 'tfjs') await setupBackend(argv.backend, argv.threads);
     const tty = Boolean(process.stderr.isTTY);
     const bar = new cliProgress.SingleBar(
       { format: 'encode |{bar}| {value}/{total} texts | {rate} texts/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 },

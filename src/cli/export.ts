@@ -94,7 +94,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     resolveTask(folder.config.moe, argv.task, '--task');
     const sample = argv.sample ?? (existsSync(DEFAULT_SAMPLE) ? DEFAULT_SAMPLE : undefined);
     const texts = sample ? await readSampleTexts(sample, 64) : undefined;
-    if (argv.verify) await setupBackend(argv.backend);
+    if (argv.verify) await setupBackend(argv.backend, argv.threads);
     const result = await exportOnnx({
       model: argv.model,
       output: argv.output,

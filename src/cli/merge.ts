@@ -52,7 +52,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         ].join('\n'),
       ) as never,
   handler: async (argv) => {
-    if (argv['example-data']) await setupBackend(argv.backend); // the example loss runs the encoders
+    if (argv['example-data']) await setupBackend(argv.backend, argv.threads); // the example loss runs the encoders
     const result = await mergeModels({
       models: argv.models,
       output: argv.output,

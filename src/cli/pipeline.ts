@@ -56,7 +56,7 @@ export const pipelineCommand: CommandModule<object, PipelineArgs> = {
   handler: async (argv) => {
     const config = loadPipelineConfig(argv.config);
     const output = argv.output ?? join('checkpoints', basename(argv.config, extname(argv.config)));
-    if (!argv.plan) await setupBackend(argv.backend);
+    if (!argv.plan) await setupBackend(argv.backend, argv.threads);
     const summaries: Record<string, unknown> = {};
     const renderers = new Map<string, ReturnType<typeof trainRenderer>>();
     const stop = stopOnSignals();

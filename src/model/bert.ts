@@ -8,6 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { maxSequenceLength, type BertConfig } from './config.js';
 import type { Params } from './params.js';
 import { isRouted, sublayer, type MoeConfig } from './moe.js';
+import { layerNorm as layerNormRows } from './layer-norm.js';
+import { gelu } from './gelu.js';
+
+export { gelu };
 
 /** Token ids as tensors, all [B, S] int32. */
 export interface EncoderInputs {
@@ -65,17 +69,8 @@ export function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor
 }
 
 export function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
-  // normalise over the last axis: x [N, H]
-  const mean = tf.mean(x, -1, true); // [N, 1]
-  const centered = tf.sub(x, mean); // [N, H]
-  const variance = tf.mean(tf.mul(centered, centered), -1, true); // [N, 1] (biased, as torch)
-  const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(normed, params[`${prefix}.weight`]), params[`${prefix}.bias`]);
-}
-
-/** Exact GELU, 0.5·x·(1 + erf(x/√2)), as HF's "gelu" (not the tanh approximation). */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T;
+  // normalise over the last axis: x [N, H] -> [N, H] (one fused op with its gradient where the backend has it)
+  return layerNormRows(x, params[`${prefix}.weight`], params[`${prefix}.bias`], eps);
 }
 
 export function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from '../folder/safetensors.js';
 import { userError } from '../util/errors.js';
+import { FUSED_KERNELS } from '../backend/native-fused.js';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -58,12 +59,24 @@ export class AdamW {
     this.step += 1;
     const bc1 = 1 - this.beta1 ** this.step;
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** this.step);
+    const fused = tf.getKernel(FUSED_KERNELS.adamw, tf.getBackend()) != null; // the native backend's single-kernel update
     for (const [name, p] of this.entries) {
       const g = grads[p.name];
       if (!g) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const decay = this.noDecay(name) ? 0 : lr * this.weightDecay;
+      if (fused) {
+        // One kernel instead of ~12 ops; the same float32 arithmetic in the same order.
+        tf.tidy(() => {
+          const scalars = [this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, bc2Sqrt, this.eps, decay === 0 ? 1 : 1 - decay, lr / bc1];
+          const [pNew, mNew, vNew] = tf.engine().runKernel(FUSED_KERNELS.adamw, { p, m, v, g }, { scalars }) as tf.Tensor[];
+          p.assign(pNew);
+          m.assign(mNew);
+          v.assign(vNew);
+        });
+        continue;
+      }
       tf.tidy(() => {
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.mul(g, g), 1 - this.beta2));

@@ -37,6 +37,8 @@ export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' |
   seconds_per_step: number;
   pairs_per_s: number;
   tokens_per_s: number;
+  /** Peak resident memory of this process so far, MB (the suite runs each bench in a fresh process). */
+  peak_rss_mb: number;
 }
 
 function randomBatch(rng: Rng, batch: number, seq: number, vocab: number): TokenBatch {
@@ -96,5 +98,6 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     seconds_per_step: Number(dt.toFixed(4)),
     pairs_per_s: Number((shape.batch / dt).toFixed(2)),
     tokens_per_s: Number(((2 * shape.batch * shape.seq) / dt).toFixed(1)),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

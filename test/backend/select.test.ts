@@ -13,20 +13,63 @@ import {
   type BackendRequest,
 } from '../../src/backend/select.js';
 import { registerWasmOverrides } from '../../src/backend/wasm-overrides.js';
+import { NATIVE_DISABLE_ENV } from '../../src/backend/native-addon.js';
+import { physicalCores, resolveThreads } from '../../src/backend/native-threads.js';
+import { backendSkip } from '../helpers/backend.js';
 
 const nodeMissing = !isInstalled(TFJS_NODE) && !isInstalled(TFJS_NODE_GPU);
 
-test('auto picks wasm here and says tfjs-node-gpu and tfjs-node are not installed', { skip: !nodeMissing && 'tfjs-node(-gpu) installed on this machine' }, async () => {
-  const info = await initBackend('auto');
-  assert.equal(info.requested, 'auto');
-  assert.equal(info.name, 'wasm');
-  assert.equal(info.device, 'cpu');
-  assert.equal(tf.getBackend(), 'wasm');
-  assert.match(info.reason, /tfjs-node-gpu not installed/);
-  assert.match(info.reason, /tfjs-node not installed/);
-  assert.match(formatBackendInfo(info), /^backend: wasm \(cpu\) — tfjs-node-gpu not installed/);
-  // the wasm fixes are in place
-  assert.ok(tf.getKernel('UnsortedSegmentSum', 'wasm'));
+test('auto falls back to wasm when the native addon is unavailable, and says why for each backend it skipped', { skip: !nodeMissing && 'tfjs-node(-gpu) installed on this machine' }, async () => {
+  const saved = process.env[NATIVE_DISABLE_ENV];
+  process.env[NATIVE_DISABLE_ENV] = '0'; // as where no C++ compiler built the addon
+  try {
+    const info = await initBackend('auto');
+    assert.equal(info.requested, 'auto');
+    assert.equal(info.name, 'wasm');
+    assert.equal(info.device, 'cpu');
+    assert.equal(tf.getBackend(), 'wasm');
+    assert.match(info.reason, /tfjs-node-gpu not installed/);
+    assert.match(info.reason, /native unavailable: disabled by CONTRASTIVE_NATIVE=0/);
+    assert.match(info.reason, /tfjs-node not installed/);
+    assert.match(formatBackendInfo(info), /^backend: wasm \(cpu\) — tfjs-node-gpu not installed/);
+    // the wasm fixes are in place
+    assert.ok(tf.getKernel('UnsortedSegmentSum', 'wasm'));
+  } finally {
+    if (saved == null) delete process.env[NATIVE_DISABLE_ENV];
+    else process.env[NATIVE_DISABLE_ENV] = saved;
+  }
+});
+
+test('auto picks native where the addon was built, naming its SIMD path and threads', { skip: backendSkip('native') || (isInstalled(TFJS_NODE_GPU) && 'tfjs-node-gpu installed') }, async () => {
+  const info = await initBackend('auto', { threads: 1 });
+  assert.deepEqual([info.name, info.device, tf.getBackend()], ['native', 'cpu', 'native']);
+  assert.match(info.reason, /tfjs-node-gpu not installed.*; using C\+\+ kernels \((avx512|avx2|scalar), 1 thread from --threads\)/);
+});
+
+test('--backend native without the addon is a UserError with the reason and how to build it', async () => {
+  const saved = process.env[NATIVE_DISABLE_ENV];
+  process.env[NATIVE_DISABLE_ENV] = '0';
+  try {
+    await assert.rejects(initBackend('native'), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /--backend native: native unavailable: disabled by CONTRASTIVE_NATIVE=0/);
+      assert.match(e.message, /C\+\+17 compiler/);
+      return true;
+    });
+  } finally {
+    if (saved == null) delete process.env[NATIVE_DISABLE_ENV];
+    else process.env[NATIVE_DISABLE_ENV] = saved;
+  }
+});
+
+test('--threads and CONTRASTIVE_THREADS are validated; the default is the physical cores', () => {
+  assert.deepEqual(resolveThreads(3, {}), { threads: 3, source: '--threads' });
+  assert.deepEqual(resolveThreads(undefined, { CONTRASTIVE_THREADS: '2' }), { threads: 2, source: 'CONTRASTIVE_THREADS' });
+  assert.throws(() => resolveThreads(undefined, { CONTRASTIVE_THREADS: 'many' }), /CONTRASTIVE_THREADS: expected a whole number of threads/);
+  assert.throws(() => resolveThreads(-1, {}), UserError);
+  assert.ok(resolveThreads(undefined, {}).threads >= 1);
+  const cpuinfo = ['processor : 0\nphysical id : 0\ncore id : 0', 'processor : 1\nphysical id : 0\ncore id : 0', 'processor : 2\nphysical id : 0\ncore id : 1'].join('\n\n');
+  assert.equal(physicalCores(cpuinfo), 2); // two hyper-threads of core 0 count once
 });
 
 test('unknown backend name is a UserError listing the valid values', async () => {

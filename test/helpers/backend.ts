@@ -3,12 +3,30 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { registerWasmOverrides } from '../../src/backend/wasm-overrides.js';
 import { registerCpuOverrides } from '../../src/backend/cpu-overrides.js';
+import { registerNativeBackend } from '../../src/backend/native-backend.js';
+import { loadNativeAddon } from '../../src/backend/native-addon.js';
 
-/** `cpu` is the reference (with a fast scatter-add for the embedding gradient); `wasm` runs with the toolkit's kernel overrides. */
-export const BACKENDS = ['cpu', 'wasm'] as const;
+/**
+ * `cpu` is the reference (with a fast scatter-add for the embedding gradient); `wasm` runs with the
+ * toolkit's kernel overrides; `native` with the C++ addon's kernels, where it was built (see backendSkip).
+ */
+export const BACKENDS = ['cpu', 'wasm', 'native'] as const;
+
+/** For node:test's `skip`: why a backend cannot run here (the native addon was not built), else false. */
+export function backendSkip(name: string): string | false {
+  if (name !== 'native') return false;
+  const { error } = loadNativeAddon();
+  return error == null ? false : `native addon unavailable: ${error}`;
+}
+
+/** Threads the native backend runs tests with (2 exercises the pool even on a 1-core machine). */
+export const TEST_THREADS = 2;
 
 export async function useBackend(name: (typeof BACKENDS)[number]): Promise<void> {
-  if (name === 'wasm') {
+  if (name === 'native') {
+    const missing = registerNativeBackend(TEST_THREADS);
+    if (missing != null) throw new Error(`native backend unavailable: ${missing}`);
+  } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmOverrides();
   } else {

@@ -1,0 +1,26 @@
+{
+  "targets": [
+    {
+      "target_name": "contrastive_native",
+      "sources": [
+        "src/addon.cc",
+        "src/cpu_features.cc",
+        "src/thread_pool.cc",
+        "src/sgemm.cc",
+        "src/sgemm_x86.cc",
+        "src/elementwise.cc",
+        "src/reduce.cc",
+        "src/fused.cc"
+      ],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fno-math-errno"],
+      "cflags!": ["-O3"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O2", "-fno-math-errno"]
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] } },
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

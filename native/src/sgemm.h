@@ -1,0 +1,46 @@
+// Single-precision matrix products for MatMul/BatchMatMul/_FusedMatMul:
+//   C[o] = act(op(A[ia[o]]) · op(B[ib[o]]) + bias)   for each output batch entry o,
+// row-major, op = optional transpose, bias [N] broadcast over rows. Blocked (packed panels) and
+// split over the thread pool by output tiles: every element of C is summed by one thread in a fixed
+// order, so results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu_features.h"
+
+namespace cn {
+
+enum class Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
+
+struct GemmArgs {
+  const float* a = nullptr;  // batchA entries of [M, K] (or [K, M] when ta)
+  const float* b = nullptr;  // batchB entries of [K, N] (or [N, K] when tb)
+  float* c = nullptr;        // batch entries of [M, N]
+  int64_t M = 0, K = 0, N = 0;
+  bool ta = false, tb = false;
+  int64_t batch = 1;              // output entries
+  int64_t batch_b = 1;            // entries of B
+  const int32_t* ia = nullptr;    // [batch]: which A entry each output uses
+  const int32_t* ib = nullptr;    // [batch]: which B entry each output uses
+  const float* bias = nullptr;    // [N] or null
+  Activation act = Activation::kLinear;
+  float alpha = 0.f;              // leaky-relu slope
+};
+
+void sgemm(const GemmArgs& g, SimdPath path);
+
+// A register-tile kernel: C[mr x nr] (+)= Apacked[kc x mr]^T-ish panels · Bpacked[kc x nr].
+// A panel: for each k, mr values; B panel: for each k, nr values; C row stride ldc.
+using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
+struct MicroKernel {
+  int mr;
+  int nr;
+  MicroKernelFn fn;
+};
+MicroKernel micro_kernel(SimdPath path);
+
+// Measured FMA throughput of one thread on a path (GFLOP/s), for the bench's "% of peak".
+double fma_peak_gflops(SimdPath path, double seconds);
+
+}  // namespace cn
