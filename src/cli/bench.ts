@@ -31,7 +31,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('torch-script', { type: 'string', default: '../shared/bench/torch_reference.py', describe: 'The PyTorch yardstick script for --suite' })
       .option('suite-threads', { type: 'array', number: true, default: [1, 2], describe: 'Thread counts for --suite' })
       .option('suite-shapes', { type: 'array', string: true, choices: SUITE_SHAPES.map((s) => s.name), describe: 'Only these --suite shapes' })
-      .example('$0 bench --suite --python /work/venv-ref/bin/python --python /usr/bin/python3', 'ours vs PyPI and Debian PyTorch, 1 and 2 threads')
+      .example('$0 bench --suite --python .venv/bin/python --python /usr/bin/python3', 'ours vs PyPI and Debian PyTorch, 1 and 2 threads')
       .example('$0 bench --hidden 312 --layers 3 --heads 12 --intermediate 600 --seq 128 --batch 32 --vocab 30000', 'SciRus-tiny-like shape')
       .example('$0 bench --merge 3 --hidden 312 --layers 3 --heads 12 --intermediate 600 --vocab 30000', 'peak memory of merging three SciRus-tiny-size models') as never,
   handler: async (argv) => {
