@@ -12,6 +12,7 @@
  * Every intermediate is released with `backend.disposeData`; views are released on the C side.
  */
 import * as tf from '@tensorflow/tfjs';
+import { broadcastIndex } from './batch-broadcast.js';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import {
   asWasmBackend,
@@ -87,31 +88,6 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
 function transposeLast2(transpose: Kernel, backend: unknown, x: TensorInfo, batch: number, rows: number, cols: number): TensorInfo {
   const x3: TensorInfo = { dataId: x.dataId, dtype: x.dtype, shape: [batch, cols, rows] };
   return transpose({ inputs: { x: x3 }, backend, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
-}
-
-/** For each output batch entry, the batch entry of an operand with batch dims `dims` (numpy broadcasting). */
-function broadcastIndex(outDims: number[], dims: number[]): Int32Array {
-  const outSize = tf.util.sizeFromShape(outDims);
-  const idx = new Int32Array(outSize);
-  const pad = outDims.length - dims.length;
-  const strides = new Array<number>(dims.length);
-  let s = 1;
-  for (let d = dims.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= dims[d];
-  }
-  for (let o = 0; o < outSize; o++) {
-    let rem = o;
-    let flat = 0;
-    for (let d = outDims.length - 1; d >= 0; d--) {
-      const coord = rem % outDims[d];
-      rem = (rem - coord) / outDims[d];
-      const dd = d - pad;
-      if (dd >= 0 && dims[dd] !== 1) flat += coord * strides[dd];
-    }
-    idx[o] = flat;
-  }
-  return idx;
 }
 
 /**

@@ -5,7 +5,7 @@ import { exportOnnx, type ExportResult } from '../export/export.js';
 import { readModelFolder } from '../folder/read.js';
 import { resolveTask } from '../model/moe.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, validateOpset } from '../export/bert-graph.js';
-import { readSampleTexts } from '../export/texts.js';
+import { DEFAULT_SAMPLE, readSampleTexts } from '../export/texts.js';
 import { withBackend, setupBackend, type BackendArgs } from './common.js';
 
 interface ExportArgs extends BackendArgs {
@@ -19,8 +19,6 @@ interface ExportArgs extends BackendArgs {
   json: boolean;
 }
 
-/** Used for the checks when --sample is not given and the file exists (the repo's bundled sample). */
-export const DEFAULT_SAMPLE = 'data/sample.jsonl';
 
 function mb(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;

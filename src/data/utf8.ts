@@ -39,22 +39,29 @@ export async function* utf8Chunks(file: string, opts: { replaceInvalid?: boolean
   });
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
-      if (!opts.replaceInvalid) {
+      let text: string;
+      try {
+        text = decoder.decode(chunk, { stream: true }); // the fatal decoder validates; only a failure is located by hand
+      } catch {
         const bytes: Uint8Array = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-        const bad = firstInvalidUtf8(bytes);
-        if (bad >= 0) {
-          let at = line;
-          for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) at++;
-          throw userError(file, undefined, `line ${at}: invalid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); fix the file's encoding, or pass --replace-invalid-utf8 to read such bytes as U+FFFD`);
-        }
-        for (const b of chunk) if (b === 0x0a) line++;
-        const tail = trailingPartial(bytes);
-        pending = bytes.subarray(bytes.length - tail);
+        const bad = Math.max(0, firstInvalidUtf8(bytes));
+        let at = line;
+        for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) at++;
+        throw userError(file, undefined, `line ${at}: invalid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')}); fix the file's encoding, or pass --replace-invalid-utf8 to read such bytes as U+FFFD`);
       }
-      yield decoder.decode(chunk, { stream: true });
+      if (!opts.replaceInvalid) {
+        for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) line++;
+        const tail = trailingPartial(chunk);
+        pending = tail === chunk.length ? Buffer.concat([pending, chunk]) : chunk.subarray(chunk.length - tail);
+      }
+      yield text;
     }
-    const rest = decoder.decode();
-    if (pending.length && !opts.replaceInvalid) throw userError(file, undefined, `line ${line}: invalid UTF-8 (the file ends inside a multi-byte character)`);
+    let rest: string;
+    try {
+      rest = decoder.decode();
+    } catch {
+      throw userError(file, undefined, `line ${line}: invalid UTF-8 (the file ends inside a multi-byte character)`);
+    }
     if (rest) yield rest;
   } finally {
     input.destroy();

@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { userError } from '../util/errors.js';
 import { formatOf } from '../data/formats.js';
 
+/** Texts for export's checks when none are given and this file exists (the repo's bundled sample). */
+export const DEFAULT_SAMPLE = 'data/sample.jsonl';
+
 /** JSONL fields read as texts, in this order, when present and strings. */
 export const TEXT_FIELDS = ['text', 'anchor', 'positive', 'query', 'title', 'abstract', 'document', 'sentence'] as const;
 

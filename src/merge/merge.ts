@@ -98,10 +98,9 @@ async function checkOutput(output: string, models: string[], overwrite: boolean)
 /** Automatic weights: each model's example loss (one model in memory at a time), then softmax(−loss/T). */
 async function automaticWeights(folders: ModelFolder[], opts: MergeOptions): Promise<{ weights: number[]; losses: number[] }> {
   const path = opts.exampleData!;
-  const all = await readExamples(path);
-  const limit = opts.maxExamples ?? all.length;
-  if (!Number.isInteger(limit) || limit < 1) throw userError('--max-examples', undefined, `must be a positive integer, got ${limit}`);
-  const examples = all.slice(0, limit);
+  const limit = opts.maxExamples ?? Infinity;
+  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw userError('--max-examples', undefined, `must be a positive integer, got ${limit}`);
+  const examples = await readExamples(path, limit);
   const batchSize = opts.batchSize ?? MERGE_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw userError('--batch-size', undefined, `must be a positive integer, got ${batchSize}`);
   const negatives = negativesPerExample(examples, opts.negatives ?? MERGE_DEFAULTS.negatives);

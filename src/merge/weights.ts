@@ -83,5 +83,5 @@ export function exampleLoss(encoder: SentenceEncoder, tokenizer: TextTokenizer, 
 
 /** Negatives per example: LM-Cocktail's 7, or fewer when some example has fewer (every example uses the same number). */
 export function negativesPerExample(examples: Example[], wanted: number): number {
-  return Math.min(wanted, ...examples.map((e) => e.neg.length));
+  return examples.reduce((k, e) => Math.min(k, e.neg.length), wanted); // no spread: files may hold many examples
 }

@@ -16,7 +16,7 @@ import { trainIter, type TrainEvent } from '../train/trainer.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { mergeModels } from '../merge/merge.js';
 import { exportOnnx } from '../export/export.js';
-import { readSampleTexts } from '../export/texts.js';
+import { DEFAULT_SAMPLE, readSampleTexts } from '../export/texts.js';
 import { loadEncoder, readModelFolder, savedPrompts } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics } from '../eval/evaluate.js';
@@ -225,7 +225,7 @@ export async function* pipelineIter(opts: PipelineOptions): AsyncGenerator<Pipel
       await rm(dir, { recursive: true, force: true });
       const tmp = tempSibling(dir);
       try {
-        const sample = existsSync('data/sample.jsonl') ? await readSampleTexts('data/sample.jsonl', 64) : undefined;
+        const sample = existsSync(DEFAULT_SAMPLE) ? await readSampleTexts(DEFAULT_SAMPLE, 64) : undefined;
         const result = await exportOnnx({ model: modelPath(output, byName.get(stage.model)!), output: tmp, opset: stage.opset, quantize: stage.quantize, texts: sample });
         await rename(tmp, dir);
         summary = { opset: result.opset, bytes: result.bytes, ...(result.cosine ? { int8Cosine: result.cosine.mean } : {}), ...(result.check ? { maxAbsDiff: result.check.sentenceEmbedding } : {}) };
