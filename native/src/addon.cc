@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "attention.h"
 #include "cpu_features.h"
 #include "elementwise.h"
 #include "fused.h"
@@ -16,8 +17,6 @@
 #include "thread_pool.h"
 
 namespace {
-
-cn::SimdPath g_path = cn::best_path();
 
 #define CN_CALL(env, call)                                  \
   do {                                                      \
@@ -86,7 +85,7 @@ napi_value make_str(napi_env env, const char* s) {
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value o;
   CN_CALL(env, napi_create_object(env, &o));
-  napi_set_named_property(env, o, "path", make_str(env, cn::path_name(g_path)));
+  napi_set_named_property(env, o, "path", make_str(env, cn::path_name(cn::active_path())));
   napi_set_named_property(env, o, "bestPath", make_str(env, cn::path_name(cn::best_path())));
   napi_set_named_property(env, o, "avx512", make_bool(env, cn::cpu_features().avx512f));
   napi_set_named_property(env, o, "avx2fma", make_bool(env, cn::cpu_features().avx2_fma));
@@ -124,8 +123,8 @@ napi_value SetPath(napi_env env, napi_callback_info info) {
   else if (s == "scalar") want = cn::SimdPath::kScalar;
   else if (s == "auto") want = cn::best_path();
   else return throw_type(env, "setPath: unknown path \"" + s + "\"; valid: avx512, avx2, scalar, auto");
-  g_path = static_cast<int>(want) <= static_cast<int>(cn::best_path()) ? want : cn::best_path();
-  return make_str(env, cn::path_name(g_path));
+  cn::set_active_path(static_cast<int>(want) <= static_cast<int>(cn::best_path()) ? want : cn::best_path());
+  return make_str(env, cn::path_name(cn::active_path()));
 }
 
 // matmul(a, b, c, ia, ib, M, K, N, ta, tb, bias|null, act, alpha)
@@ -185,7 +184,7 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   g.ia = ia;
   g.ib = ib;
   if (sb == 0) g.batch_b = 0;
-  cn::sgemm(g, g_path);
+  cn::sgemm(g, cn::active_path());
   return nullptr;
 }
 
@@ -380,6 +379,71 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  return t == napi_null || t == napi_undefined;
+}
+
+// An optional Float32Array argument of exactly `want` floats: true when absent (p = null) or fitting.
+bool get_opt_f32(napi_env env, napi_value v, float** p, int64_t want) {
+  *p = nullptr;
+  if (is_nullish(env, v)) return true;
+  size_t len;
+  return get_f32(env, v, p, &len) && static_cast<int64_t>(len) == want;
+}
+
+// Reads the trailing (B, Sq, Sk, H, D, Dv, scale) of the attention calls; false when a size is negative.
+bool get_attention_dims(napi_env env, const napi_value* argv, cn::AttentionDims* d) {
+  d->B = get_int(env, argv[0]);
+  d->Sq = get_int(env, argv[1]);
+  d->Sk = get_int(env, argv[2]);
+  d->H = get_int(env, argv[3]);
+  d->D = get_int(env, argv[4]);
+  d->Dv = get_int(env, argv[5]);
+  double scale = 1;
+  napi_get_value_double(env, argv[6], &scale);
+  d->scale = static_cast<float>(scale);
+  return d->B >= 0 && d->Sq >= 0 && d->Sk >= 0 && d->H >= 0 && d->D >= 0 && d->Dv >= 0;
+}
+
+// attention(q, k, v, bias|null, mult|null, out, B, Sq, Sk, H, D, Dv, scale)
+napi_value Attention(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  cn::AttentionDims d;
+  if (argc != 13 || !get_attention_dims(env, argv + 6, &d)) return throw_type(env, "attention: expected 13 arguments with sizes >= 0");
+  float *q, *k, *v, *bias, *mult, *out;
+  if (!get_opt_f32(env, argv[0], &q, d.B * d.Sq * d.H * d.D) || q == nullptr || !get_opt_f32(env, argv[1], &k, d.B * d.Sk * d.H * d.D) || k == nullptr ||
+      !get_opt_f32(env, argv[2], &v, d.B * d.Sk * d.H * d.Dv) || v == nullptr || !get_opt_f32(env, argv[3], &bias, d.B * d.Sk) ||
+      !get_opt_f32(env, argv[4], &mult, d.B * d.H * d.Sq * d.Sk) || !get_opt_f32(env, argv[5], &out, d.B * d.Sq * d.H * d.Dv) || out == nullptr) {
+    return throw_type(env, "attention: arrays do not fit q [B,Sq,H,D], k [B,Sk,H,D], v [B,Sk,H,Dv], bias [B,Sk], mult [B,H,Sq,Sk], out [B,Sq,H,Dv]");
+  }
+  cn::attention_forward(d, q, k, v, bias, mult, out, cn::active_path());
+  return nullptr;
+}
+
+// attentionGrad(q, k, v, bias|null, mult|null, dout, dq, dk, dv, dbias|null, B, Sq, Sk, H, D, Dv, scale)
+napi_value AttentionGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value argv[17];
+  CN_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  cn::AttentionDims d;
+  if (argc != 17 || !get_attention_dims(env, argv + 10, &d)) return throw_type(env, "attentionGrad: expected 17 arguments with sizes >= 0");
+  const int64_t nq = d.B * d.Sq * d.H * d.D, nk = d.B * d.Sk * d.H * d.D, nv = d.B * d.Sk * d.H * d.Dv, no = d.B * d.Sq * d.H * d.Dv;
+  float *q, *k, *v, *bias, *mult, *dout, *dq, *dk, *dv, *dbias;
+  if (!get_opt_f32(env, argv[0], &q, nq) || q == nullptr || !get_opt_f32(env, argv[1], &k, nk) || k == nullptr ||
+      !get_opt_f32(env, argv[2], &v, nv) || v == nullptr || !get_opt_f32(env, argv[3], &bias, d.B * d.Sk) ||
+      !get_opt_f32(env, argv[4], &mult, d.B * d.H * d.Sq * d.Sk) || !get_opt_f32(env, argv[5], &dout, no) || dout == nullptr ||
+      !get_opt_f32(env, argv[6], &dq, nq) || dq == nullptr || !get_opt_f32(env, argv[7], &dk, nk) || dk == nullptr ||
+      !get_opt_f32(env, argv[8], &dv, nv) || dv == nullptr || !get_opt_f32(env, argv[9], &dbias, d.B * d.Sk)) {
+    return throw_type(env, "attentionGrad: arrays do not fit the sizes");
+  }
+  cn::attention_backward(d, q, k, v, bias, mult, dout, dq, dk, dv, dbias, cn::active_path());
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -395,6 +459,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"layerNormGrad", nullptr, LayerNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -45,6 +45,11 @@ SimdPath best_path() {
   return SimdPath::kScalar;
 }
 
+static SimdPath g_active = best_path();
+
+SimdPath active_path() { return g_active; }
+void set_active_path(SimdPath p) { g_active = p; }
+
 const char* path_name(SimdPath p) {
   switch (p) {
     case SimdPath::kAvx512: return "avx512";

@@ -15,5 +15,8 @@ const CpuFeatures& cpu_features();
 // The best path the CPU supports.
 SimdPath best_path();
 const char* path_name(SimdPath p);
+// The path every kernel uses (best_path() unless a test or the bench forced another with setPath).
+SimdPath active_path();
+void set_active_path(SimdPath p);
 
 }  // namespace cn

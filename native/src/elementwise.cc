@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "thread_pool.h"
+#include "vmath.h"
 
 namespace cn {
 namespace {
@@ -130,8 +131,13 @@ inline float apply_u(float x) {
 template <UnaryOp OP>
 void unary_t(const float* x, float* out, int64_t n) {
   const int64_t tasks = (n + kChunk - 1) / kChunk;
+  const SimdPath path = active_path();
   auto body = [&](int64_t t) {
     const int64_t i0 = t * kChunk, i1 = std::min(n, i0 + kChunk);
+    if (OP == UnaryOp::kExp) {
+      vexp(path, x + i0, out + i0, i1 - i0);
+      return;
+    }
     for (int64_t i = i0; i < i1; i++) out[i] = apply_u<OP>(x[i]);
   };
   if (tasks <= 1) body(0);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "thread_pool.h"
+#include "vmath.h"
 
 namespace cn {
 namespace {
@@ -21,30 +22,6 @@ void rows_parallel(int64_t n, int64_t h, F f) {
   } else {
     pool().run(tasks, body);
   }
-}
-
-template <typename F>
-void elems_parallel(int64_t n, F f) {
-  constexpr int64_t kChunk = 1 << 15;
-  const int64_t tasks = (n + kChunk - 1) / kChunk;
-  auto body = [&](int64_t t) {
-    for (int64_t i = t * kChunk; i < std::min(n, (t + 1) * kChunk); i++) f(i);
-  };
-  if (tasks <= 1) {
-    if (n > 0) body(0);
-  } else {
-    pool().run(tasks, body);
-  }
-}
-
-// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, the formula tfjs's own Erf kernel uses):
-// one expf and a rational term, several times cheaper than libm's erff.
-inline float erf_as(float x) {
-  const float ax = std::fabs(x);
-  const float t = 1.f / (1.f + 0.3275911f * ax);
-  const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  const float y = 1.f - poly * std::exp(-ax * ax);
-  return x < 0 ? -y : y;
 }
 
 }  // namespace
@@ -116,34 +93,37 @@ void layernorm_backward(const float* dy, const float* x, const float* gamma, con
   }
 }
 
+// Chunks of kChunk elements over the pool: each element computed once, by one thread.
+template <typename F>
+void chunks_parallel(int64_t n, F f) {
+  constexpr int64_t kChunk = 1 << 14;
+  const int64_t tasks = (n + kChunk - 1) / kChunk;
+  auto body = [&](int64_t t) {
+    const int64_t i0 = t * kChunk;
+    f(i0, std::min(n, i0 + kChunk) - i0);
+  };
+  if (tasks <= 1) {
+    if (n > 0) body(0);
+  } else {
+    pool().run(tasks, body);
+  }
+}
+
 void gelu_forward(const float* x, float* y, int64_t n) {
-  elems_parallel(n, [&](int64_t i) {
-    const float v = x[i];
-    y[i] = 0.5f * v * (1.f + erf_as(v * 0.70710678118654752f));
-  });
+  const SimdPath path = active_path();
+  chunks_parallel(n, [&](int64_t i0, int64_t len) { vgelu(path, x + i0, y + i0, len); });
 }
 
 void gelu_backward(const float* x, const float* dy, float* dx, int64_t n) {
-  elems_parallel(n, [&](int64_t i) {
-    const float v = x[i];
-    const float cdf = 0.5f * (1.f + erf_as(v * 0.70710678118654752f));
-    const float pdf = std::exp(-0.5f * v * v) * 0.39894228040143268f;
-    dx[i] = dy[i] * (cdf + v * pdf);
-  });
+  const SimdPath path = active_path();
+  chunks_parallel(n, [&](int64_t i0, int64_t len) { vgelu_grad(path, x + i0, dy + i0, dx + i0, len); });
 }
 
 void adamw_update(const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
                   float* p_out, float* m_out, float* v_out) {
-  const bool decay = s.decay != 1.f;
-  elems_parallel(n, [&](int64_t i) {
-    const float gi = g[i];
-    const float mi = m[i] * s.b1 + gi * s.one_minus_b1;
-    const float vi = v[i] * s.b2 + (gi * gi) * s.one_minus_b2;
-    const float denom = std::sqrt(vi) / s.bc2_sqrt + s.eps;
-    const float pd = decay ? p[i] * s.decay : p[i];
-    p_out[i] = pd - (mi / denom) * s.step;
-    m_out[i] = mi;
-    v_out[i] = vi;
+  const SimdPath path = active_path();
+  chunks_parallel(n, [&](int64_t i0, int64_t len) {
+    vadamw(path, p + i0, m + i0, v + i0, g + i0, len, s, p_out + i0, m_out + i0, v_out + i0);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "thread_pool.h"
+#include "vmath.h"
 
 namespace cn {
 namespace {
@@ -152,22 +153,11 @@ void reduce(ReduceOp op, const float* x, const int64_t* shape, const uint8_t* re
 
 void softmax(const float* x, float* out, int64_t rows, int64_t n) {
   if (rows == 0 || n == 0) return;
+  const SimdPath path = active_path();
   const int64_t per = std::max<int64_t>(1, (1 << 14) / n);
   const int64_t tasks = (rows + per - 1) / per;
   auto body = [&](int64_t t) {
-    for (int64_t r = t * per; r < std::min(rows, (t + 1) * per); r++) {
-      const float* xr = x + r * n;
-      float* o = out + r * n;
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < n; j++) m = std::max(m, xr[j]);
-      float s = 0;
-      for (int64_t j = 0; j < n; j++) {
-        o[j] = std::exp(xr[j] - m);
-        s += o[j];
-      }
-      const float inv = 1.f / s;
-      for (int64_t j = 0; j < n; j++) o[j] *= inv;
-    }
+    for (int64_t r = t * per; r < std::min(rows, (t + 1) * per); r++) vsoftmax_row(path, x + r * n, out + r * n, n);
   };
   if (tasks == 1) body(0);
   else pool().run(tasks, body);

@@ -79,6 +79,80 @@ std::vector<float>& packed_b_scratch() {
 
 }  // namespace
 
+void gemm_serial(SimdPath path, int64_t M, int64_t N, int64_t K, StridedMat a, StridedMat b, float* c, int64_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) for (int64_t i = 0; i < M; i++) std::fill(c + i * ldc, c + i * ldc + N, 0.f);
+    return;
+  }
+  const MicroKernel uk = micro_kernel(path);
+  const int64_t MR = uk.mr, NR = uk.nr;
+  const int64_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  thread_local std::vector<float> abuf, bbuf;
+  alignas(64) float tmp[16 * 32];
+  for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+    const int64_t kc = std::min(kKC, K - k0);
+    // B[k0:k0+kc, :] as NR-wide panels: for each k, NR values (zero past N).
+    if (bbuf.size() < static_cast<size_t>(npanels * kc * NR)) bbuf.resize(npanels * kc * NR);
+    for (int64_t q = 0; q < npanels; q++) {
+      float* d = bbuf.data() + q * kc * NR;
+      const int64_t j0 = q * NR, nv = std::min(NR, N - j0);
+      if (b.cs == 1) {
+        for (int64_t k = 0; k < kc; k++) {
+          const float* src = b.p + (k0 + k) * b.rs + j0;
+          float* dk = d + k * NR;
+          for (int64_t x = 0; x < nv; x++) dk[x] = src[x];
+          for (int64_t x = nv; x < NR; x++) dk[x] = 0.f;
+        }
+      } else {
+        if (nv < NR) std::fill(d, d + kc * NR, 0.f);
+        for (int64_t x = 0; x < nv; x++) {
+          const float* src = b.p + k0 * b.rs + (j0 + x) * b.cs;
+          for (int64_t k = 0; k < kc; k++) d[k * NR + x] = src[k * b.rs];
+        }
+      }
+    }
+    // A[:, k0:k0+kc] as MR-row panels: for each k, MR values (zero past M).
+    if (abuf.size() < static_cast<size_t>(mpanels * kc * MR)) abuf.resize(mpanels * kc * MR);
+    for (int64_t p = 0; p < mpanels; p++) {
+      float* d = abuf.data() + p * kc * MR;
+      const int64_t i0 = p * MR, mv = std::min(MR, M - i0);
+      if (a.rs == 1) {
+        for (int64_t k = 0; k < kc; k++) {
+          const float* src = a.p + i0 + (k0 + k) * a.cs;
+          float* dk = d + k * MR;
+          for (int64_t r = 0; r < mv; r++) dk[r] = src[r];
+          for (int64_t r = mv; r < MR; r++) dk[r] = 0.f;
+        }
+      } else {
+        if (mv < MR) std::fill(d, d + kc * MR, 0.f);
+        for (int64_t r = 0; r < mv; r++) {
+          const float* src = a.p + (i0 + r) * a.rs + k0 * a.cs;
+          for (int64_t k = 0; k < kc; k++) d[k * MR + r] = src[k * a.cs];
+        }
+      }
+    }
+    const bool acc = accumulate || k0 > 0;
+    for (int64_t q = 0; q < npanels; q++) {
+      const int64_t j = q * NR, nv = std::min(NR, N - j);
+      const float* bp = bbuf.data() + q * kc * NR;
+      for (int64_t p = 0; p < mpanels; p++) {
+        const int64_t i = p * MR, mv = std::min(MR, M - i);
+        float* cij = c + i * ldc + j;
+        if (mv == MR && nv == NR) {
+          uk.fn(kc, abuf.data() + p * kc * MR, bp, cij, ldc, acc);
+        } else {
+          if (acc) {
+            for (int64_t r = 0; r < mv; r++) std::memcpy(tmp + r * NR, cij + r * ldc, sizeof(float) * nv);
+          }
+          uk.fn(kc, abuf.data() + p * kc * MR, bp, tmp, NR, acc);
+          for (int64_t r = 0; r < mv; r++) std::memcpy(cij + r * ldc, tmp + r * NR, sizeof(float) * nv);
+        }
+      }
+    }
+  }
+}
+
 void sgemm(const GemmArgs& g, SimdPath path) {
   const int64_t M = g.M, K = g.K, N = g.N;
   if (M == 0 || N == 0 || g.batch == 0) return;

@@ -40,6 +40,16 @@ struct MicroKernel {
 };
 MicroKernel micro_kernel(SimdPath path);
 
+// One product on the calling thread (no pool), for kernels that already run inside a pool task:
+//   C[i, j] (+)= sum_k A(i, k) · B(k, j),  A(i, k) = a[i·a_rs + k·a_cs],  B(k, j) = b[k·b_rs + j·b_cs],
+// C row-major with row stride ldc (only the M x N block is written). Any strides, so transposed and
+// head-strided operands need no copies beyond the packing every product does.
+struct StridedMat {
+  const float* p;
+  int64_t rs, cs;
+};
+void gemm_serial(SimdPath path, int64_t M, int64_t N, int64_t K, StridedMat a, StridedMat b, float* c, int64_t ldc, bool accumulate);
+
 // Measured FMA throughput of one thread on a path (GFLOP/s), for the bench's "% of peak".
 double fma_peak_gflops(SimdPath path, double seconds);
 

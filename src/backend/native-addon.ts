@@ -44,6 +44,16 @@ export interface NativeAddon {
   /** Exact (erf) GELU and its gradient. */
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * Fused attention per (batch, head): out = (softmax(q·kᵀ·scale + bias) ⊙ mult)·v with q [B,Sq,H,D],
+   * k [B,Sk,H,D], v [B,Sk,H,Dv], bias [B,Sk] or null, mult [B,H,Sq,Sk] or null, out [B,Sq,H,Dv].
+   */
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, mult: Float32Array | null, out: Float32Array,
+    B: number, Sq: number, Sk: number, H: number, D: number, Dv: number, scale: number): void;
+  /** Its gradient from dout: dq, dk, dv, and dbias [B, Sk] unless null. */
+  attentionGrad(q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, mult: Float32Array | null, dout: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, dbias: Float32Array | null,
+    B: number, Sq: number, Sk: number, H: number, D: number, Dv: number, scale: number): void;
   /** One AdamW step: writes pOut, mOut, vOut; scalars = [b1, 1-b1, b2, 1-b2, √(1-b2ᵗ), eps, 1-lr·λ (1: none), lr/(1-b1ᵗ)]. */
   adamw(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, scalars: Float32Array): void;
   /** One thread's FMA throughput on a path, GFLOP/s (a simple FMA loop; 0 for scalar). */

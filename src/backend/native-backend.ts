@@ -15,6 +15,7 @@ import { makeNativeCast, makeNativeGather } from './native-gather.js';
 import { BufferPool, attachPool, markSharedInputs } from './native-buffer-pool.js';
 import { useBufferPool } from './native-cpu-data.js';
 import { makeFusedKernels } from './native-fused.js';
+import { makeAttentionKernels } from './native-attention.js';
 
 export const NATIVE = 'native';
 
@@ -71,7 +72,7 @@ export function registerNativeBackend(threads: number): string | null {
     const make = OVERRIDES[k.kernelName];
     tf.registerKernel({ ...k, backendName: NATIVE, kernelFunc: make ? make(addon, k.kernelFunc) : sharingChecked(k.kernelFunc, pool) });
   }
-  for (const [kernelName, kernelFunc] of Object.entries(makeFusedKernels(addon))) {
+  for (const [kernelName, kernelFunc] of Object.entries({ ...makeFusedKernels(addon), ...makeAttentionKernels(addon) })) {
     tf.registerKernel({ kernelName, backendName: NATIVE, kernelFunc });
   }
   return null;

@@ -10,6 +10,7 @@ import type { Params } from './params.js';
 import { isRouted, sublayer, type MoeConfig } from './moe.js';
 import { layerNorm as layerNormRows } from './layer-norm.js';
 import { gelu } from './gelu.js';
+import { attention, type AttentionOptions } from './attention.js';
 
 export { gelu };
 
@@ -73,6 +74,11 @@ export function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: n
   return layerNormRows(x, params[`${prefix}.weight`], params[`${prefix}.bias`], eps);
 }
 
+/** The attention op's dropout option: on only when training, with the next op seed (the order tf.dropout would take it). */
+export function attentionDropout(rate: number, opts: ForwardOptions): AttentionOptions['dropout'] {
+  return opts.training && rate > 0 ? { rate, seed: opts.training.seed() } : undefined;
+}
+
 export function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions): T {
   if (!opts.training || rate === 0) return x;
   return tf.dropout(x, rate, undefined, opts.training.seed()) as T;
@@ -120,8 +126,8 @@ export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs
   const summed = tf.add(tf.add(words, typeEmb).reshape([B, S, H]), positions).reshape([B * S, H]) as tf.Tensor2D;
   let x = dropout(layerNorm(params, 'embeddings.LayerNorm', summed, c.layerNormEps), c.hiddenDropout, opts);
 
-  // Additive mask: 0 where attended, -1e9 on padding (HF uses dtype min; both give exp() = 0).
-  const maskBias = tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), -1e9).reshape([B, 1, 1, S]); // [B,1,1,S]
+  // Additive key bias: 0 where attended, -1e9 on padding (HF uses dtype min; both give exp() = 0).
+  const keyBias = tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), -1e9) as tf.Tensor2D; // [B, S]
   const scale = 1 / Math.sqrt(dh);
   const route = resolveRoute(c.moe, inputs.expert, S);
   // a sublayer's dense / LayerNorm, through the batch's expert where the layer has experts
@@ -130,18 +136,12 @@ export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs
 
   for (let l = 0; l < c.numLayers; l++) {
     const p = `encoder.layer.${l}`;
-    // [B*S, H] -> [B, S, nh, dh] -> heads first
-    const q = linear(l, 'attention.self.query', x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
-    const kT = linear(l, 'attention.self.key', x).reshape([B, S, nh, dh]).transpose([0, 2, 3, 1]); // [B, nh, dh, S]
-    const v = linear(l, 'attention.self.value', x).reshape([B, S, nh, dh]).transpose([0, 2, 1, 3]); // [B, nh, S, dh]
-    const scores = tf.matMul(
-      q.reshape([B * nh, S, dh]) as tf.Tensor3D,
-      kT.reshape([B * nh, dh, S]) as tf.Tensor3D,
-    ); // [B*nh, S, S]
-    const masked = tf.add(tf.mul(scores.reshape([B, nh, S, S]), scale), maskBias); // [B, nh, S, S]
-    const probs = dropout(tf.softmax(masked, -1), c.attentionDropout, opts);
-    const ctx = tf.matMul(probs.reshape([B * nh, S, S]) as tf.Tensor3D, v.reshape([B * nh, S, dh]) as tf.Tensor3D); // [B*nh, S, dh]
-    const merged = ctx.reshape([B, nh, S, dh]).transpose([0, 2, 1, 3]).reshape([B * S, H]) as tf.Tensor2D; // [B*S, H]
+    // [B*S, H] -> [B, S, nh, dh]: the heads stay inside, the attention op works per (batch, head)
+    const q = linear(l, 'attention.self.query', x).reshape([B, S, nh, dh]) as tf.Tensor4D;
+    const k = linear(l, 'attention.self.key', x).reshape([B, S, nh, dh]) as tf.Tensor4D;
+    const v = linear(l, 'attention.self.value', x).reshape([B, S, nh, dh]) as tf.Tensor4D;
+    const ctx = attention(q, k, v, { scale, keyBias, dropout: attentionDropout(c.attentionDropout, opts) }); // [B, S, nh, dh]
+    const merged = ctx.reshape([B * S, H]) as tf.Tensor2D; // [B*S, H]
     const attnOut = dropout(linear(l, 'attention.output.dense', merged), c.hiddenDropout, opts);
     x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps); // shared by all experts
 

@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './config.js';
 import type { Params } from './params.js';
-import { dense, dropout, gelu, layerNorm, type EncoderInputs, type ForwardOptions } from './bert.js';
+import { attentionDropout, dense, dropout, gelu, layerNorm, type EncoderInputs, type ForwardOptions } from './bert.js';
+import { attention } from './attention.js';
 
 /**
  * The word table as `nn.Embedding(padding_idx)` sees it in backward: values unchanged, the gradient of
@@ -53,21 +54,19 @@ export function debertaForward(c: BertConfig, params: Params, inputs: EncoderInp
   const rowMask = maskF.reshape([B * S, 1]); // [B*S, 1]
   let x = dropout(tf.mul(layerNorm(params, 'embeddings.LayerNorm', summed, c.layerNormEps), rowMask) as tf.Tensor2D, c.hiddenDropout, opts);
 
-  const maskBias = tf.mul(tf.sub(1, maskF), -1e9).reshape([B, 1, 1, S]); // [B,1,1,S] padded keys
-  const queryMask = maskF.reshape([B, 1, S, 1]); // [B,1,S,1] XSoftmax zeroes padded query rows
+  const keyBias = tf.mul(tf.sub(1, maskF), -1e9) as tf.Tensor2D; // [B, S] padded keys
+  const queryMask = maskF.reshape([B, S, 1, 1]); // [B, S, 1, 1] XSoftmax zeroes padded query rows (so their context)
   const scale = 1 / Math.sqrt(dh);
 
   for (let l = 0; l < c.numLayers; l++) {
     const p = `encoder.layer.${l}`;
     const qkv = tf.matMul(x, params[`${p}.attention.self.in_proj.weight`] as tf.Tensor2D).reshape([B, S, nh, 3 * dh]); // [B, S, nh, 3d], head-interleaved
-    const [q0, k0, v0] = tf.split(qkv, 3, -1); // each [B, S, nh, d]
-    const q = tf.mul(tf.add(q0, params[`${p}.attention.self.q_bias`].reshape([nh, dh])), scale).transpose([0, 2, 1, 3]); // [B, nh, S, d]
-    const kT = k0.transpose([0, 2, 3, 1]); // [B, nh, d, S]
-    const v = tf.add(v0, params[`${p}.attention.self.v_bias`].reshape([nh, dh])).transpose([0, 2, 1, 3]); // [B, nh, S, d]
-    const scores = tf.matMul(q.reshape([B * nh, S, dh]) as tf.Tensor3D, kT.reshape([B * nh, dh, S]) as tf.Tensor3D); // [B*nh, S, S]
-    const probs = dropout(tf.mul(tf.softmax(tf.add(scores.reshape([B, nh, S, S]), maskBias), -1), queryMask), c.attentionDropout, opts); // [B, nh, S, S]
-    const ctx = tf.matMul(probs.reshape([B * nh, S, S]) as tf.Tensor3D, v.reshape([B * nh, S, dh]) as tf.Tensor3D); // [B*nh, S, d]
-    const merged = ctx.reshape([B, nh, S, dh]).transpose([0, 2, 1, 3]).reshape([B * S, H]) as tf.Tensor2D; // [B*S, H]
+    const [q0, k0, v0] = tf.split(qkv, 3, -1) as tf.Tensor4D[]; // each [B, S, nh, d]
+    const q = tf.mul(tf.add(q0, params[`${p}.attention.self.q_bias`].reshape([nh, dh])), scale) as tf.Tensor4D; // [B, S, nh, d], scaled before QKᵀ
+    const v = tf.add(v0, params[`${p}.attention.self.v_bias`].reshape([nh, dh])) as tf.Tensor4D; // [B, S, nh, d]
+    // probabilities of padded query rows are zero in XSoftmax: the same as zeroing their context rows
+    const ctx = tf.mul(attention(q, k0, v, { scale: 1, keyBias, dropout: attentionDropout(c.attentionDropout, opts) }), queryMask); // [B, S, nh, d]
+    const merged = ctx.reshape([B * S, H]) as tf.Tensor2D; // [B*S, H]
     const attnOut = dropout(dense(params, `${p}.attention.output.dense`, merged), c.hiddenDropout, opts);
     x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
 

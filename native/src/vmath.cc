@@ -1,0 +1,79 @@
+#include "vmath.h"
+
+#include <cmath>
+
+#include "fused.h"
+
+namespace cn {
+
+#if defined(__x86_64__) || defined(_M_X64)
+namespace avx512 {
+void vexp_impl(const float* x, float* y, int64_t n);
+void vsoftmax_row_impl(const float* in, float* out, int64_t n);
+void vgelu_impl(const float* x, float* y, int64_t n);
+void vgelu_grad_impl(const float* x, const float* dy, float* dx, int64_t n);
+void vadamw_impl(const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
+                 float* p_out, float* m_out, float* v_out);
+}  // namespace avx512
+namespace avx2 {
+void vexp_impl(const float* x, float* y, int64_t n);
+void vsoftmax_row_impl(const float* in, float* out, int64_t n);
+void vgelu_impl(const float* x, float* y, int64_t n);
+void vgelu_grad_impl(const float* x, const float* dy, float* dx, int64_t n);
+void vadamw_impl(const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
+                 float* p_out, float* m_out, float* v_out);
+}  // namespace avx2
+#endif
+
+// The portable path: the same algorithms on one lane (any 64-bit CPU; fma is a multiply and an add).
+namespace portable {
+struct V {
+  static constexpr int W = 1;
+  using M = bool;
+  float v;
+  static V load(const float* p) { return {*p}; }
+  static void store(float* p, V a) { *p = a.v; }
+  static V set1(float x) { return {x}; }
+  static V add(V a, V b) { return {a.v + b.v}; }
+  static V sub(V a, V b) { return {a.v - b.v}; }
+  static V mul(V a, V b) { return {a.v * b.v}; }
+  static V div(V a, V b) { return {a.v / b.v}; }
+  static V fma(V a, V b, V c) { return {a.v * b.v + c.v}; }
+  static V min(V a, V b) { return {a.v < b.v ? a.v : b.v}; }  // as minps: the second operand on NaN
+  static V max(V a, V b) { return {a.v > b.v ? a.v : b.v}; }
+  static V sqrt(V a) { return {std::sqrt(a.v)}; }
+  static V abs(V a) { return {std::fabs(a.v)}; }
+  static V round(V a) { return {std::nearbyint(a.v)}; }
+  static V floor(V a) { return {std::floor(a.v)}; }
+  static V pow2n(V n) { return {std::ldexp(1.f, static_cast<int>(n.v))}; }
+  static M isnan(V a) { return a.v != a.v; }
+  static M lt(V a, V b) { return a.v < b.v; }
+  static V select(M m, V a, V b) { return m ? a : b; }
+  static float hsum(V a) { return a.v; }
+  static float hmax(V a) { return a.v; }
+};
+
+#include "vmath_impl.inc"
+}  // namespace portable
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define CN_DISPATCH(fn, ...)                                                       \
+  do {                                                                             \
+    if (path == SimdPath::kAvx512 && cpu_features().avx512f) return avx512::fn(__VA_ARGS__); \
+    if (path != SimdPath::kScalar && cpu_features().avx2_fma) return avx2::fn(__VA_ARGS__);  \
+    return portable::fn(__VA_ARGS__);                                              \
+  } while (0)
+#else
+#define CN_DISPATCH(fn, ...) return portable::fn(__VA_ARGS__)
+#endif
+
+void vexp(SimdPath path, const float* x, float* y, int64_t n) { CN_DISPATCH(vexp_impl, x, y, n); }
+void vsoftmax_row(SimdPath path, const float* in, float* out, int64_t n) { CN_DISPATCH(vsoftmax_row_impl, in, out, n); }
+void vgelu(SimdPath path, const float* x, float* y, int64_t n) { CN_DISPATCH(vgelu_impl, x, y, n); }
+void vgelu_grad(SimdPath path, const float* x, const float* dy, float* dx, int64_t n) { CN_DISPATCH(vgelu_grad_impl, x, dy, dx, n); }
+void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
+            float* p_out, float* m_out, float* v_out) {
+  CN_DISPATCH(vadamw_impl, p, m, v, g, n, s, p_out, m_out, v_out);
+}
+
+}  // namespace cn
