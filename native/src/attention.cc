@@ -31,15 +31,7 @@ Head head_of(const AttentionDims& d, const float* q, const float* k, const float
 // P [Sq, Sk] = softmax(Q·Kᵀ·scale + bias), row by row (the composite ops' order: product, scale, bias).
 void probabilities(const AttentionDims& d, const Head& x, float* p, SimdPath path) {
   gemm_serial(path, d.Sq, d.Sk, d.D, x.q, {x.k.p, x.k.cs, x.k.rs}, p, d.Sk, false);
-  for (int64_t i = 0; i < d.Sq; i++) {
-    float* row = p + i * d.Sk;
-    if (x.bias != nullptr) {
-      for (int64_t j = 0; j < d.Sk; j++) row[j] = row[j] * d.scale + x.bias[j];
-    } else {
-      for (int64_t j = 0; j < d.Sk; j++) row[j] = row[j] * d.scale;
-    }
-    vsoftmax_row(path, row, row, d.Sk);
-  }
+  for (int64_t i = 0; i < d.Sq; i++) vscale_bias_softmax_row(path, p + i * d.Sk, d.Sk, d.scale, x.bias);
 }
 
 std::vector<float>& scratch(int which) {
@@ -117,22 +109,9 @@ void attention_backward(const AttentionDims& d, const float* q, const float* k, 
     // dV = P'ᵀ·dOut: [Sk, Sq]·[Sq, Dv]
     gemm_serial(path, d.Sk, d.Dv, d.Sq, {pd, 1, d.Sk}, g, dvh, d.H * d.Dv, false);
     // softmax: dS = P ⊙ (dP − Σ_j P·dP) per row; the bias gets dS, the product dS·scale
-    for (int64_t i = 0; i < d.Sq; i++) {
-      const float* pr = p + i * d.Sk;
-      float* r = dp + i * d.Sk;
-      float dot = 0;
-      for (int64_t j = 0; j < d.Sk; j++) dot += pr[j] * r[j];
-      for (int64_t j = 0; j < d.Sk; j++) r[j] = pr[j] * (r[j] - dot);
-    }
-    if (dbias != nullptr) {
-      float* part = dbias_parts.data() + t * d.Sk;
-      std::fill(part, part + d.Sk, 0.f);
-      for (int64_t i = 0; i < d.Sq; i++) {
-        const float* r = dp + i * d.Sk;
-        for (int64_t j = 0; j < d.Sk; j++) part[j] += r[j];
-      }
-    }
-    for (int64_t e = 0; e < n; e++) dp[e] *= d.scale;
+    float* part = dbias != nullptr ? dbias_parts.data() + t * d.Sk : nullptr;
+    if (part != nullptr) std::fill(part, part + d.Sk, 0.f);
+    for (int64_t i = 0; i < d.Sq; i++) vsoftmax_grad_row(path, p + i * d.Sk, dp + i * d.Sk, d.Sk, d.scale, part);
     // dQ = dS·K: [Sq, Sk]·[Sk, D];  dK = dSᵀ·Q: [Sk, Sq]·[Sq, D]
     gemm_serial(path, d.Sq, d.D, d.Sk, {dp, d.Sk, 1}, x.k, dqh, d.H * d.D, false);
     gemm_serial(path, d.Sk, d.D, d.Sq, {dp, 1, d.Sk}, x.q, dkh, d.H * d.D, false);

@@ -14,6 +14,10 @@ namespace cn {
 void ukr_avx512_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
 void ukr_avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
 double fma_peak_x86(SimdPath path, double seconds);
+void ukr_avx512_12x32_strided(int64_t kc, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
+                              int64_t ldc, bool accumulate);
+void ukr_avx2_6x16_strided(int64_t kc, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
+                           int64_t ldc, bool accumulate);
 #endif
 
 // Portable 4 x 8 tile: plain loops the compiler may vectorise for the baseline ISA (SSE2, NEON).
@@ -40,6 +44,31 @@ MicroKernel micro_kernel(SimdPath path) {
 #endif
   (void)path;
   return {4, 8, ukr_scalar_4x8};
+}
+
+static void ukr_scalar_4x8_strided(int64_t kc, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
+                                   int64_t ldc, bool accumulate) {
+  float acc[4][8] = {};
+  for (int64_t k = 0; k < kc; k++) {
+    for (int r = 0; r < 4; r++) {
+      const float x = a[r * ars + k * acs];
+      for (int j = 0; j < 8; j++) acc[r][j] += x * b[j];
+    }
+    b += ldb;
+  }
+  for (int r = 0; r < 4; r++) {
+    float* p = c + r * ldc;
+    for (int j = 0; j < 8; j++) p[j] = accumulate ? p[j] + acc[r][j] : acc[r][j];
+  }
+}
+
+StridedKernel strided_kernel(SimdPath path) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (path == SimdPath::kAvx512 && cpu_features().avx512f) return {12, 32, ukr_avx512_12x32_strided};
+  if (path != SimdPath::kScalar && cpu_features().avx2_fma) return {6, 16, ukr_avx2_6x16_strided};
+#endif
+  (void)path;
+  return {4, 8, ukr_scalar_4x8_strided};
 }
 
 double fma_peak_gflops(SimdPath path, double seconds) {
@@ -85,69 +114,59 @@ void gemm_serial(SimdPath path, int64_t M, int64_t N, int64_t K, StridedMat a, S
     if (!accumulate) for (int64_t i = 0; i < M; i++) std::fill(c + i * ldc, c + i * ldc + N, 0.f);
     return;
   }
-  const MicroKernel uk = micro_kernel(path);
+  const StridedKernel uk = strided_kernel(path);
   const int64_t MR = uk.mr, NR = uk.nr;
-  const int64_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
-  thread_local std::vector<float> abuf, bbuf;
+  const int64_t npanels = (N + NR - 1) / NR;
+  thread_local std::vector<float> bbuf, aedge;
   alignas(64) float tmp[16 * 32];
-  for (int64_t k0 = 0; k0 < K; k0 += kKC) {
-    const int64_t kc = std::min(kKC, K - k0);
-    // B[k0:k0+kc, :] as NR-wide panels: for each k, NR values (zero past N).
-    if (bbuf.size() < static_cast<size_t>(npanels * kc * NR)) bbuf.resize(npanels * kc * NR);
-    for (int64_t q = 0; q < npanels; q++) {
-      float* d = bbuf.data() + q * kc * NR;
-      const int64_t j0 = q * NR, nv = std::min(NR, N - j0);
-      if (b.cs == 1) {
-        for (int64_t k = 0; k < kc; k++) {
-          const float* src = b.p + (k0 + k) * b.rs + j0;
-          float* dk = d + k * NR;
-          for (int64_t x = 0; x < nv; x++) dk[x] = src[x];
-          for (int64_t x = nv; x < NR; x++) dk[x] = 0.f;
-        }
-      } else {
-        if (nv < NR) std::fill(d, d + kc * NR, 0.f);
-        for (int64_t x = 0; x < nv; x++) {
-          const float* src = b.p + k0 * b.rs + (j0 + x) * b.cs;
-          for (int64_t k = 0; k < kc; k++) d[k * NR + x] = src[k * b.rs];
-        }
+  // B (small in attention: K x head size or head size x S) as NR-wide panels, zero past N: each
+  // panel is K rows of NR at stride NR.
+  if (bbuf.size() < static_cast<size_t>(npanels * K * NR)) bbuf.resize(npanels * K * NR);
+  for (int64_t q = 0; q < npanels; q++) {
+    float* d = bbuf.data() + q * K * NR;
+    const int64_t j0 = q * NR, nv = std::min(NR, N - j0);
+    if (b.cs == 1) {
+      for (int64_t k = 0; k < K; k++) {
+        const float* src = b.p + k * b.rs + j0;
+        float* dk = d + k * NR;
+        for (int64_t x = 0; x < nv; x++) dk[x] = src[x];
+        for (int64_t x = nv; x < NR; x++) dk[x] = 0.f;
+      }
+    } else {
+      if (nv < NR) std::fill(d, d + K * NR, 0.f);
+      for (int64_t x = 0; x < nv; x++) {
+        const float* src = b.p + (j0 + x) * b.cs;
+        for (int64_t k = 0; k < K; k++) d[k * NR + x] = src[k * b.rs];
       }
     }
-    // A[:, k0:k0+kc] as MR-row panels: for each k, MR values (zero past M).
-    if (abuf.size() < static_cast<size_t>(mpanels * kc * MR)) abuf.resize(mpanels * kc * MR);
-    for (int64_t p = 0; p < mpanels; p++) {
-      float* d = abuf.data() + p * kc * MR;
-      const int64_t i0 = p * MR, mv = std::min(MR, M - i0);
-      if (a.rs == 1) {
-        for (int64_t k = 0; k < kc; k++) {
-          const float* src = a.p + i0 + (k0 + k) * a.cs;
-          float* dk = d + k * MR;
-          for (int64_t r = 0; r < mv; r++) dk[r] = src[r];
-          for (int64_t r = mv; r < MR; r++) dk[r] = 0.f;
-        }
-      } else {
-        if (mv < MR) std::fill(d, d + kc * MR, 0.f);
-        for (int64_t r = 0; r < mv; r++) {
-          const float* src = a.p + (i0 + r) * a.rs + k0 * a.cs;
-          for (int64_t k = 0; k < kc; k++) d[k * MR + r] = src[k * a.cs];
-        }
-      }
+  }
+  // A is read in place; only a last partial row panel is copied (zero rows past M) so no read leaves A.
+  const int64_t full = M / MR, rest = M - full * MR;
+  if (rest > 0) {
+    if (aedge.size() < static_cast<size_t>(MR * K)) aedge.resize(MR * K);
+    std::fill(aedge.begin(), aedge.begin() + MR * K, 0.f);
+    for (int64_t r = 0; r < rest; r++) {
+      const float* src = a.p + (full * MR + r) * a.rs;
+      for (int64_t k = 0; k < K; k++) aedge[r * K + k] = src[k * a.cs];
     }
-    const bool acc = accumulate || k0 > 0;
-    for (int64_t q = 0; q < npanels; q++) {
-      const int64_t j = q * NR, nv = std::min(NR, N - j);
-      const float* bp = bbuf.data() + q * kc * NR;
-      for (int64_t p = 0; p < mpanels; p++) {
-        const int64_t i = p * MR, mv = std::min(MR, M - i);
-        float* cij = c + i * ldc + j;
-        if (mv == MR && nv == NR) {
-          uk.fn(kc, abuf.data() + p * kc * MR, bp, cij, ldc, acc);
-        } else {
-          if (acc) {
-            for (int64_t r = 0; r < mv; r++) std::memcpy(tmp + r * NR, cij + r * ldc, sizeof(float) * nv);
-          }
-          uk.fn(kc, abuf.data() + p * kc * MR, bp, tmp, NR, acc);
-          for (int64_t r = 0; r < mv; r++) std::memcpy(cij + r * ldc, tmp + r * NR, sizeof(float) * nv);
+  }
+  for (int64_t q = 0; q < npanels; q++) {
+    const int64_t j = q * NR, nv = std::min(NR, N - j);
+    const float* bp = bbuf.data() + q * K * NR;
+    for (int64_t p = 0; p < full + (rest > 0); p++) {
+      const bool edge = p == full;
+      const float* ap = edge ? aedge.data() : a.p + p * MR * a.rs;
+      const int64_t ars = edge ? K : a.rs, acs = edge ? 1 : a.cs;
+      const int64_t mv = edge ? rest : MR;
+      float* cij = c + p * MR * ldc + j;
+      if (mv == MR && nv == NR) {
+        uk.fn(K, ap, ars, acs, bp, NR, cij, ldc, accumulate);
+      } else {
+        if (accumulate) {
+          for (int64_t r = 0; r < mv; r++) std::memcpy(tmp + r * NR, cij + r * ldc, sizeof(float) * nv);
         }
+        uk.fn(K, ap, ars, acs, bp, NR, tmp, NR, accumulate);
+        for (int64_t r = 0; r < mv; r++) std::memcpy(cij + r * ldc, tmp + r * NR, sizeof(float) * nv);
       }
     }
   }

@@ -39,6 +39,15 @@ struct MicroKernel {
   MicroKernelFn fn;
 };
 MicroKernel micro_kernel(SimdPath path);
+// The same tile shape reading A in place: A(r, k) = a[r·ars + k·acs]; B rows of nr at stride ldb.
+using StridedKernelFn = void (*)(int64_t kc, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
+                                 int64_t ldc, bool accumulate);
+struct StridedKernel {
+  int mr;
+  int nr;
+  StridedKernelFn fn;
+};
+StridedKernel strided_kernel(SimdPath path);
 
 // One product on the calling thread (no pool), for kernels that already run inside a pool task:
 //   C[i, j] (+)= sum_k A(i, k) · B(k, j),  A(i, k) = a[i·a_rs + k·a_cs],  B(k, j) = b[k·b_rs + j·b_cs],

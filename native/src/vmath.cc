@@ -8,6 +8,8 @@ namespace cn {
 
 #if defined(__x86_64__) || defined(_M_X64)
 namespace avx512 {
+void vscale_bias_softmax_row_impl(float* row, int64_t n, float scale, const float* bias);
+void vsoftmax_grad_row_impl(const float* p, float* dp, int64_t n, float scale, float* bias_acc);
 void vexp_impl(const float* x, float* y, int64_t n);
 void vsoftmax_row_impl(const float* in, float* out, int64_t n);
 void vgelu_impl(const float* x, float* y, int64_t n);
@@ -16,6 +18,8 @@ void vadamw_impl(const float* p, const float* m, const float* v, const float* g,
                  float* p_out, float* m_out, float* v_out);
 }  // namespace avx512
 namespace avx2 {
+void vscale_bias_softmax_row_impl(float* row, int64_t n, float scale, const float* bias);
+void vsoftmax_grad_row_impl(const float* p, float* dp, int64_t n, float scale, float* bias_acc);
 void vexp_impl(const float* x, float* y, int64_t n);
 void vsoftmax_row_impl(const float* in, float* out, int64_t n);
 void vgelu_impl(const float* x, float* y, int64_t n);
@@ -71,6 +75,12 @@ void vexp(SimdPath path, const float* x, float* y, int64_t n) { CN_DISPATCH(vexp
 void vsoftmax_row(SimdPath path, const float* in, float* out, int64_t n) { CN_DISPATCH(vsoftmax_row_impl, in, out, n); }
 void vgelu(SimdPath path, const float* x, float* y, int64_t n) { CN_DISPATCH(vgelu_impl, x, y, n); }
 void vgelu_grad(SimdPath path, const float* x, const float* dy, float* dx, int64_t n) { CN_DISPATCH(vgelu_grad_impl, x, dy, dx, n); }
+void vscale_bias_softmax_row(SimdPath path, float* row, int64_t n, float scale, const float* bias) {
+  CN_DISPATCH(vscale_bias_softmax_row_impl, row, n, scale, bias);
+}
+void vsoftmax_grad_row(SimdPath path, const float* p, float* dp, int64_t n, float scale, float* bias_acc) {
+  CN_DISPATCH(vsoftmax_grad_row_impl, p, dp, n, scale, bias_acc);
+}
 void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
             float* p_out, float* m_out, float* v_out) {
   CN_DISPATCH(vadamw_impl, p, m, v, g, n, s, p_out, m_out, v_out);

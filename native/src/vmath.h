@@ -20,6 +20,11 @@ void vsoftmax_row(SimdPath path, const float* in, float* out, int64_t n);
 void vgelu(SimdPath path, const float* x, float* y, int64_t n);
 void vgelu_grad(SimdPath path, const float* x, const float* dy, float* dx, int64_t n);
 
+// Attention rows: row = softmax(row·scale + bias) (bias null: none), and the softmax gradient
+// dp = scale·p ⊙ (dp − Σ p·dp), adding p ⊙ (dp − Σ p·dp) into bias_acc unless it is null.
+void vscale_bias_softmax_row(SimdPath path, float* row, int64_t n, float scale, const float* bias);
+void vsoftmax_grad_row(SimdPath path, const float* p, float* dp, int64_t n, float scale, float* bias_acc);
+
 struct AdamWScalars;
 // The AdamW update (fused.h), element order and float32 arithmetic identical on every path (no FMA).
 void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
