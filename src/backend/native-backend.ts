@@ -11,7 +11,7 @@ import { makeNativeBatchMatMul, makeNativeFusedMatMul } from './native-matmul.js
 import { makeNativeBinary, makeNativeTranspose, makeNativeUnary } from './native-elementwise.js';
 import { makeNativeReduce, makeNativeSoftmax } from './native-reduce.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from './native-addon.js';
-import { makeNativeCast, makeNativeGather } from './native-gather.js';
+import { makeNativeCast, makeNativeGather, makeNativeSegmentSum } from './native-gather.js';
 import { BufferPool, attachPool, markSharedInputs } from './native-buffer-pool.js';
 import { useBufferPool } from './native-cpu-data.js';
 import { makeFusedKernels } from './native-fused.js';
@@ -25,6 +25,7 @@ const OVERRIDES: Record<string, (addon: NativeAddon, original: KernelFunc) => Ke
   _FusedMatMul: makeNativeFusedMatMul,
   Transpose: makeNativeTranspose,
   GatherV2: makeNativeGather,
+  UnsortedSegmentSum: makeNativeSegmentSum,
   Cast: makeNativeCast,
   Softmax: makeNativeSoftmax,
   ...Object.fromEntries(Object.keys(BINARY_OPS).filter((k) => k !== 'copy').map((k) => [k, makeNativeBinary(k as keyof typeof BINARY_OPS)])),

@@ -49,13 +49,23 @@ export function makeNativeUnary(op: keyof typeof UNARY_OPS) {
     }) as unknown as KernelFunc;
 }
 
-/** Transpose: out[..., i_d, ...] = x[..., i_perm[d], ...] as one strided copy. */
+/**
+ * Transpose: out[..., i_d, ...] = x[..., i_perm[d], ...] as one strided copy. A permutation that
+ * keeps the order of the dims longer than 1 (tfjs's gather gradient transposes the embedding
+ * gradient [V, H] with perm [0, 1] twice per lookup) moves no data: the output shares the input's
+ * array, reference-counted as the cpu backend's Reshape does.
+ */
 export function makeNativeTranspose(addon: NativeAddon, original: KernelFunc): KernelFunc {
   return ((args: KernelArgs) => {
     const { x } = args.inputs as { x: TensorInfo };
     const perm = (args.attrs as { perm: number[] }).perm;
     if (x.dtype !== 'float32') return original(args as never);
     const backend = args.backend as CpuBackend;
+    const moved = perm.filter((p) => x.shape[p] !== 1);
+    if (moved.every((p, i) => i === 0 || p > moved[i - 1])) {
+      (backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: perm.map((p) => x.shape[p]), dtype: x.dtype };
+    }
     const inStrides = tf.util.computeStrides(x.shape);
     const strideOf = (d: number) => (d === x.shape.length - 1 ? 1 : inStrides[d]);
     const outShape = perm.map((p) => x.shape[p]);

@@ -1,5 +1,5 @@
 /**
- * GatherV2 (embedding and position lookups) and Cast for the native backend, in JS on the cpu
+ * GatherV2 (embedding and position lookups), its gradient UnsortedSegmentSum, and Cast for the native backend, in JS on the cpu
  * backend's arrays: the cpu GatherV2 computes every element's index through a TensorBuffer
  * (~45 ms per lookup of a 32x64 batch), these copy whole rows. tfjs's int32 -> float32 Cast keeps
  * an Int32Array under a float32 tensor, which every native kernel would then have to convert.
@@ -37,6 +37,35 @@ export function makeNativeGather(_addon: NativeAddon, original: KernelFunc): Ker
     }
     const outShape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
     return backend.makeTensorInfo(outShape, 'float32', out);
+  }) as unknown as KernelFunc;
+}
+
+/**
+ * UnsortedSegmentSum (the gradient of every embedding lookup) as the cpu override's scatter-add
+ * (same order, same sums), but with its [vocab, H] output from the buffer pool and the input read in
+ * place: the cpu kernel's fresh 37 MB array per lookup and per step cost page faults, and its
+ * readSync kept the input's array from ever being recycled.
+ */
+export function makeNativeSegmentSum(_addon: NativeAddon, original: KernelFunc): KernelFunc {
+  return ((args: KernelArgs) => {
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    if (x.dtype !== 'float32' || segmentIds.dtype !== 'int32') return original(args as never);
+    const numSegments = Number((args.attrs as { numSegments: number }).numSegments);
+    const backend = args.backend as CpuBackend;
+    const innerShape = x.shape.slice(segmentIds.shape.length);
+    const inner = tf.util.sizeFromShape(innerShape);
+    const rows = tf.util.sizeFromShape(segmentIds.shape);
+    const xs = f32View(backend, x);
+    const ids = backend.data.get(segmentIds.dataId)?.values ?? backend.readSync(segmentIds.dataId);
+    const out = outputBuffer(numSegments * inner).fill(0);
+    for (let i = 0; i < rows; i++) {
+      const s = ids[i] as number;
+      if (!(s >= 0 && s < numSegments)) continue;
+      const src = i * inner;
+      const dst = s * inner;
+      for (let j = 0; j < inner; j++) out[dst + j] += xs[src + j];
+    }
+    return backend.makeTensorInfo([numSegments, ...innerShape], 'float32', out);
   }) as unknown as KernelFunc;
 }
 
