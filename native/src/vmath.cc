@@ -1,6 +1,7 @@
 #include "vmath.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "fused.h"
 
@@ -43,13 +44,26 @@ struct V {
   static V mul(V a, V b) { return {a.v * b.v}; }
   static V div(V a, V b) { return {a.v / b.v}; }
   static V fma(V a, V b, V c) { return {a.v * b.v + c.v}; }
+  // a·b − c with one rounding, through double: exact for the z·z − hi it is used for (48-bit product)
+  static V fms(V a, V b, V c) { return {static_cast<float>(static_cast<double>(a.v) * b.v - c.v)}; }
   static V min(V a, V b) { return {a.v < b.v ? a.v : b.v}; }  // as minps: the second operand on NaN
   static V max(V a, V b) { return {a.v > b.v ? a.v : b.v}; }
   static V sqrt(V a) { return {std::sqrt(a.v)}; }
   static V abs(V a) { return {std::fabs(a.v)}; }
-  static V round(V a) { return {std::nearbyint(a.v)}; }
-  static V floor(V a) { return {std::floor(a.v)}; }
-  static V pow2n(V n) { return {std::ldexp(1.f, static_cast<int>(n.v))}; }
+  // exp_v only rounds and floors clamped values (|a| < 2^23), and takes 2^n of integers in [-75, 64]:
+  // integer conversions and exponent bits instead of libm calls (nearbyint and ldexp are calls on
+  // baseline x86-64 and ldexp on arm64)
+  static V round(V a) { return {static_cast<float>(static_cast<int32_t>(a.v + (a.v >= 0.f ? 0.5f : -0.5f)))}; }
+  static V floor(V a) {
+    const float t = static_cast<float>(static_cast<int32_t>(a.v));
+    return {t > a.v ? t - 1.f : t};
+  }
+  static V pow2n(V n) {
+    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n.v) + 127) << 23;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return {f};
+  }
   static M isnan(V a) { return a.v != a.v; }
   static M lt(V a, V b) { return a.v < b.v; }
   static V select(M m, V a, V b) { return m ? a : b; }

@@ -32,6 +32,7 @@ struct V {
   static V mul(V a, V b) { return {_mm512_mul_ps(a.v, b.v)}; }
   static V div(V a, V b) { return {_mm512_div_ps(a.v, b.v)}; }
   static V fma(V a, V b, V c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+  static V fms(V a, V b, V c) { return {_mm512_fmsub_ps(a.v, b.v, c.v)}; }
   static V min(V a, V b) { return {_mm512_min_ps(a.v, b.v)}; }
   static V max(V a, V b) { return {_mm512_max_ps(a.v, b.v)}; }
   static V sqrt(V a) { return {_mm512_sqrt_ps(a.v)}; }
@@ -83,6 +84,7 @@ struct V {
   static V mul(V a, V b) { return {_mm256_mul_ps(a.v, b.v)}; }
   static V div(V a, V b) { return {_mm256_div_ps(a.v, b.v)}; }
   static V fma(V a, V b, V c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+  static V fms(V a, V b, V c) { return {_mm256_fmsub_ps(a.v, b.v, c.v)}; }
   static V min(V a, V b) { return {_mm256_min_ps(a.v, b.v)}; }
   static V max(V a, V b) { return {_mm256_max_ps(a.v, b.v)}; }
   static V sqrt(V a) { return {_mm256_sqrt_ps(a.v)}; }

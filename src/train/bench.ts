@@ -39,6 +39,13 @@ export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' |
   tokens_per_s: number;
   /** Peak resident memory of this process so far, MB (the suite runs each bench in a fresh process). */
   peak_rss_mb: number;
+  /**
+   * Resident memory after timed steps, MB, at up to 11 evenly spaced steps (step number -> MB): flat
+   * when a long run (`--steps 300`) neither leaks nor lets freed arrays pile up waiting for the GC.
+   */
+  rss_mb_at_step: Record<string, number>;
+  /** The last sample minus the first: what the timed steps added to the resident memory. */
+  rss_growth_mb: number;
 }
 
 function randomBatch(rng: Rng, batch: number, seq: number, vocab: number): TokenBatch {
@@ -75,9 +82,16 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
   const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
   const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
   for (let i = 0; i < shape.warmup; i++) step();
+  // RSS samples at steps 1, every steps/10, and the last (reading RSS costs microseconds)
+  const every = Math.max(1, Math.floor(shape.steps / 10));
+  const rss: Record<string, number> = {};
   const t0 = performance.now();
-  for (let i = 0; i < shape.steps; i++) step(); // each step reads the loss back, so timing includes the sync
+  for (let i = 1; i <= shape.steps; i++) {
+    step(); // each step reads the loss back, so timing includes the sync
+    if (i === 1 || i % every === 0 || i === shape.steps) rss[String(i)] = Math.round(process.memoryUsage.rss() / 2 ** 20);
+  }
   const dt = (performance.now() - t0) / 1000 / shape.steps;
+  const samples = Object.values(rss);
   const params = encoder.numParams - shape.hidden * shape.hidden - shape.hidden; // torch_reference has no pooler
   disposeInputs(batch.columns.anchor);
   disposeInputs(batch.columns.positive);
@@ -99,5 +113,7 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     pairs_per_s: Number((shape.batch / dt).toFixed(2)),
     tokens_per_s: Number(((2 * shape.batch * shape.seq) / dt).toFixed(1)),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    rss_mb_at_step: rss,
+    rss_growth_mb: samples[samples.length - 1] - samples[0],
   };
 }
