@@ -28,44 +28,14 @@ void rows_parallel(int64_t n, int64_t h, F f) {
 
 void layernorm_forward(const float* x, const float* gamma, const float* beta, float eps, int64_t n, int64_t h,
                        float* y, float* mean, float* rstd) {
-  rows_parallel(n, h, [&](int64_t r) {
-    const float* xr = x + r * h;
-    double s = 0;
-    for (int64_t j = 0; j < h; j++) s += xr[j];
-    const float m = static_cast<float>(s / h);
-    double v = 0;
-    for (int64_t j = 0; j < h; j++) {
-      const double d = xr[j] - m;
-      v += d * d;
-    }
-    const float rs = 1.f / std::sqrt(static_cast<float>(v / h) + eps);
-    mean[r] = m;
-    rstd[r] = rs;
-    float* yr = y + r * h;
-    for (int64_t j = 0; j < h; j++) yr[j] = (xr[j] - m) * rs * gamma[j] + beta[j];
-  });
+  const SimdPath path = active_path();
+  rows_parallel(n, h, [&](int64_t r) { vlayernorm_row(path, x + r * h, gamma, beta, eps, h, y + r * h, mean + r, rstd + r); });
 }
 
 void layernorm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                         int64_t n, int64_t h, float* dx, float* dgamma, float* dbeta) {
-  rows_parallel(n, h, [&](int64_t r) {
-    const float* dyr = dy + r * h;
-    const float* xr = x + r * h;
-    const float m = mean[r], rs = rstd[r];
-    double s1 = 0, s2 = 0;  // mean of dxhat and of dxhat * xhat
-    for (int64_t j = 0; j < h; j++) {
-      const float xhat = (xr[j] - m) * rs;
-      const float g = dyr[j] * gamma[j];
-      s1 += g;
-      s2 += static_cast<double>(g) * xhat;
-    }
-    const float a = static_cast<float>(s1 / h), b = static_cast<float>(s2 / h);
-    float* dxr = dx + r * h;
-    for (int64_t j = 0; j < h; j++) {
-      const float xhat = (xr[j] - m) * rs;
-      dxr[j] = rs * (dyr[j] * gamma[j] - a - xhat * b);
-    }
-  });
+  const SimdPath path = active_path();
+  rows_parallel(n, h, [&](int64_t r) { vlayernorm_grad_row(path, dy + r * h, x + r * h, gamma, mean[r], rstd[r], h, dx + r * h); });
   // Column sums over rows in row order, split by column ranges.
   const int64_t chunk = 16;
   const int64_t tasks = (h + chunk - 1) / chunk;

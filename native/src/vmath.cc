@@ -9,6 +9,9 @@ namespace cn {
 
 #if defined(__x86_64__) || defined(_M_X64)
 namespace avx512 {
+void vlayernorm_row_impl(const float* x, const float* gamma, const float* beta, float eps, int64_t h, float* y, float* mean,
+                         float* rstd);
+void vlayernorm_grad_row_impl(const float* dy, const float* x, const float* gamma, float m, float rs, int64_t h, float* dx);
 void vscale_bias_softmax_row_impl(float* row, int64_t n, float scale, const float* bias);
 void vsoftmax_grad_row_impl(const float* p, float* dp, int64_t n, float scale, float* bias_acc);
 void vexp_impl(const float* x, float* y, int64_t n);
@@ -19,6 +22,9 @@ void vadamw_impl(const float* p, const float* m, const float* v, const float* g,
                  float* p_out, float* m_out, float* v_out);
 }  // namespace avx512
 namespace avx2 {
+void vlayernorm_row_impl(const float* x, const float* gamma, const float* beta, float eps, int64_t h, float* y, float* mean,
+                         float* rstd);
+void vlayernorm_grad_row_impl(const float* dy, const float* x, const float* gamma, float m, float rs, int64_t h, float* dx);
 void vscale_bias_softmax_row_impl(float* row, int64_t n, float scale, const float* bias);
 void vsoftmax_grad_row_impl(const float* p, float* dp, int64_t n, float scale, float* bias_acc);
 void vexp_impl(const float* x, float* y, int64_t n);
@@ -94,6 +100,14 @@ void vscale_bias_softmax_row(SimdPath path, float* row, int64_t n, float scale, 
 }
 void vsoftmax_grad_row(SimdPath path, const float* p, float* dp, int64_t n, float scale, float* bias_acc) {
   CN_DISPATCH(vsoftmax_grad_row_impl, p, dp, n, scale, bias_acc);
+}
+void vlayernorm_row(SimdPath path, const float* x, const float* gamma, const float* beta, float eps, int64_t h, float* y,
+                    float* mean, float* rstd) {
+  CN_DISPATCH(vlayernorm_row_impl, x, gamma, beta, eps, h, y, mean, rstd);
+}
+void vlayernorm_grad_row(SimdPath path, const float* dy, const float* x, const float* gamma, float mean, float rstd, int64_t h,
+                         float* dx) {
+  CN_DISPATCH(vlayernorm_grad_row_impl, dy, x, gamma, mean, rstd, h, dx);
 }
 void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
             float* p_out, float* m_out, float* v_out) {

@@ -25,6 +25,12 @@ void vgelu_grad(SimdPath path, const float* x, const float* dy, float* dx, int64
 void vscale_bias_softmax_row(SimdPath path, float* row, int64_t n, float scale, const float* bias);
 void vsoftmax_grad_row(SimdPath path, const float* p, float* dp, int64_t n, float scale, float* bias_acc);
 
+// LayerNorm rows (fused.h): y, mean and rstd of one row of h; the input gradient of one row.
+void vlayernorm_row(SimdPath path, const float* x, const float* gamma, const float* beta, float eps, int64_t h, float* y,
+                    float* mean, float* rstd);
+void vlayernorm_grad_row(SimdPath path, const float* dy, const float* x, const float* gamma, float mean, float rstd, int64_t h,
+                         float* dx);
+
 struct AdamWScalars;
 // The AdamW update (fused.h), element order and float32 arithmetic identical on every path (no FMA).
 void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
