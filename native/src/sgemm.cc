@@ -209,12 +209,21 @@ void sgemm(const GemmArgs& g, SimdPath path) {
     });
   }
 
-  // 2. Output tiles (entry, row block, column block), each owned by one thread.
-  const int64_t mblocks = (M + kMC - 1) / kMC, nblocks = (N + kNC - 1) / kNC;
+  // 2. Output tiles (entry, row block, column block), each owned by one thread. Fewer tiles than
+  // two per thread (a weight gradient with 128 rows: 96 + 32) would leave a thread idle, so the row
+  // block shrinks to give at least that many; an element's arithmetic does not depend on the blocks.
+  const int64_t nblocks = (N + kNC - 1) / kNC;
+  int64_t mcb = kMC;
+  const int64_t want = 2 * tp.threads();
+  if (tp.threads() > 1 && g.batch * ((M + kMC - 1) / kMC) * nblocks < want) {
+    const int64_t per_entry = (want + g.batch * nblocks - 1) / (g.batch * nblocks);
+    mcb = std::max<int64_t>(MR, ((M + per_entry - 1) / per_entry + MR - 1) / MR * MR);
+  }
+  const int64_t mblocks = (M + mcb - 1) / mcb;
   tp.run(g.batch * mblocks * nblocks, [&](int64_t t) {
     const int64_t o = t / (mblocks * nblocks);
     const int64_t it = (t / nblocks) % mblocks, jt = t % nblocks;
-    const int64_t i0 = it * kMC, mc = std::min(kMC, M - i0);
+    const int64_t i0 = it * mcb, mc = std::min(mcb, M - i0);
     const int64_t j0 = jt * kNC, nc = std::min(kNC, N - j0);
     const float* A = g.a + static_cast<int64_t>(g.ia[o]) * M * K;
     const float* Bp = packed_b + static_cast<int64_t>(g.ib[o]) * entry_size;
