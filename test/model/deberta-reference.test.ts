@@ -2,7 +2,7 @@
  * DeBERTa v1 without relative attention against transformers' real DebertaModel: test/fixtures/deberta
  * holds a random DebertaModel saved with save_pretrained (relative_attention false, no token types, eps
  * 1e-7, pad_token_id 0 = <s>) and its float64 outputs and InfoNCE gradients on a padded batch, made by
- * make_fixture.py. Also: configs the forward pass does not implement are refused by name.
+ * make_fixture.py, on cpu (composite attention) and native (fused attention). Also: configs the forward pass does not implement are refused by name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,13 +15,13 @@ import { infoNCE } from '../../src/losses/infonce.js';
 import { isDenseWeight } from '../../src/model/params.js';
 import { fromHfConfig } from '../../src/model/config.js';
 import { UserError } from '../../src/util/errors.js';
-import { useBackend, flat, assertClose } from '../helpers/backend.js';
+import { useBackend, backendSkip, flat, assertClose } from '../helpers/backend.js';
 
 const dir = 'test/fixtures/deberta/';
 const expected = JSON.parse(readFileSync(dir + 'expected.json', 'utf8'));
 
-test('DeBERTa (relative_attention false) forward, pooling and gradients match transformers\' DebertaModel in float64', async () => {
-  await useBackend('cpu');
+for (const backend of ['cpu', 'native'] as const) test(`DeBERTa (relative_attention false) forward, pooling and gradients match transformers' DebertaModel in float64 (${backend})`, { skip: backendSkip(backend) }, async () => {
+  await useBackend(backend); // native: through the fused attention kernels
   const { encoder, folder } = await loadFolder(dir + 'model');
   assert.equal(folder.modelType, 'deberta');
   assert.equal(encoder.config.typeVocabSize, 0);
