@@ -6,7 +6,7 @@ import { formatSuite, gemmFigures, runSuite, SUITE_SHAPES } from '../train/bench
 import { withBackend, setupBackend, intFlag, type BackendArgs } from './common.js';
 import { UserError } from '../util/errors.js';
 
-type BenchArgs = BackendArgs & BenchShape & { merge: number; suite: boolean; python: string[]; 'torch-script': string; 'suite-threads': number[]; 'suite-shapes'?: string[] };
+type BenchArgs = BackendArgs & BenchShape & { profile: boolean; merge: number; suite: boolean; python: string[]; 'torch-script': string; 'suite-threads': number[]; 'suite-shapes'?: string[] };
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
@@ -25,6 +25,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('steps', { type: 'number', default: 5, describe: 'Timed steps' })
       .option('warmup', { type: 'number', default: 1, describe: 'Untimed steps first' })
       .option('mini-batch', { type: 'number', default: 0, describe: 'GradCache mini-batch (train.miniBatchSize); 0 = plain backprop (not in torch_reference.py)' })
+      .option('profile', { type: 'boolean', default: false, describe: 'Also time every kernel of the timed steps (adds "profile": ms and calls per step per kernel, largest first; the timing wrapper costs a little)' })
       .option('merge', { type: 'number', default: 0, describe: 'Instead of training: merge this many random models of the shape and report the merge\'s peak memory against one model\'s size' })
       .option('suite', { type: 'boolean', default: false, describe: 'Run ours and torch_reference.py back to back on the tiny, SciRus-tiny and SciRus-tiny seq-1024 shapes at each --suite-threads; print a table and JSON' })
       .option('python', { type: 'array', string: true, default: ['python3'], describe: 'Python interpreters with torch for --suite (each is one PyTorch column; those without torch are skipped, saying why)' })

@@ -12,6 +12,7 @@ import { AdamW } from './adamw.js';
 import { trainStep } from './step.js';
 import { Rng } from '../util/rng.js';
 import type { TokenBatch } from '../data/tokenizer.js';
+import { profileKernels, type KernelTime } from './bench-profile.js';
 
 export interface BenchShape {
   hidden: number;
@@ -27,9 +28,11 @@ export interface BenchShape {
   warmup: number;
   /** GradCache mini-batch (0: off), as train.miniBatchSize. */
   miniBatch?: number;
+  /** Also time every kernel of the timed steps (bench-profile.ts); adds `profile` to the result. */
+  profile?: boolean;
 }
 
-export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' | 'steps' | 'warmup' | 'miniBatch'> {
+export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' | 'steps' | 'warmup' | 'miniBatch' | 'profile'> {
   mini_batch?: number;
   impl: string;
   backend: string;
@@ -46,6 +49,8 @@ export interface BenchResult extends Omit<BenchShape, 'maxPositions' | 'scale' |
   rss_mb_at_step: Record<string, number>;
   /** The last sample minus the first: what the timed steps added to the resident memory. */
   rss_growth_mb: number;
+  /** With `profile`: milliseconds and calls per step of each kernel, largest first. */
+  profile?: KernelTime[];
 }
 
 function randomBatch(rng: Rng, batch: number, seq: number, vocab: number): TokenBatch {
@@ -85,12 +90,15 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
   // RSS samples at steps 1, every steps/10, and the last (reading RSS costs microseconds)
   const every = Math.max(1, Math.floor(shape.steps / 10));
   const rss: Record<string, number> = {};
+  const profiler = shape.profile ? profileKernels() : undefined;
+  profiler?.start();
   const t0 = performance.now();
   for (let i = 1; i <= shape.steps; i++) {
     step(); // each step reads the loss back, so timing includes the sync
     if (i === 1 || i % every === 0 || i === shape.steps) rss[String(i)] = Math.round(process.memoryUsage.rss() / 2 ** 20);
   }
   const dt = (performance.now() - t0) / 1000 / shape.steps;
+  const profile = profiler?.finish(shape.steps);
   const samples = Object.values(rss);
   const params = encoder.numParams - shape.hidden * shape.hidden - shape.hidden; // torch_reference has no pooler
   disposeInputs(batch.columns.anchor);
@@ -115,5 +123,6 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     rss_mb_at_step: rss,
     rss_growth_mb: samples[samples.length - 1] - samples[0],
+    ...(profile ? { profile } : {}),
   };
 }
