@@ -141,7 +141,22 @@ void reduce(ReduceOp op, const float* x, const int64_t* shape, const uint8_t* re
     case ReduceOp::kSum:
     case ReduceOp::kMean: {
       std::vector<double> acc(out_size);
-      reduce_t<ReduceOp::kSum, double>(x, d, acc.data(), out_size);
+      if (d.size.size() == 2 && d.reduced[0] && !d.reduced[1]) {
+        // [R, C] over R (bias gradients): vectorised across columns, each column still summed in
+        // row order in double, split by column ranges
+        const int64_t R = d.size[0], C = d.size[1];
+        const SimdPath path = active_path();
+        const int64_t tasks = R * C < (1 << 16) || pool().threads() == 1 ? 1 : std::min<int64_t>(pool().threads() * 4, (C + 63) / 64);
+        const int64_t per = (C + tasks - 1) / tasks;
+        auto body = [&](int64_t t) {
+          const int64_t c0 = t * per, c1 = std::min(C, c0 + per);
+          if (c1 > c0) vcolsum_f64(path, x + c0, R, c1 - c0, C, acc.data() + c0);
+        };
+        if (tasks == 1) body(0);
+        else pool().run(tasks, body);
+      } else {
+        reduce_t<ReduceOp::kSum, double>(x, d, acc.data(), out_size);
+      }
       const double c = op == ReduceOp::kMean ? static_cast<double>(count) : 1.0;
       for (int64_t i = 0; i < out_size; i++) out[i] = static_cast<float>(acc[i] / c);
       return;

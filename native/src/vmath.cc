@@ -8,6 +8,8 @@
 namespace cn {
 
 #if defined(__x86_64__) || defined(_M_X64)
+void colsum_f64_avx512(const float* x, int64_t rows, int64_t cols, int64_t ld, double* acc);
+void colsum_f64_avx2(const float* x, int64_t rows, int64_t cols, int64_t ld, double* acc);
 namespace avx512 {
 void vlayernorm_row_impl(const float* x, const float* gamma, const float* beta, float eps, int64_t h, float* y, float* mean,
                          float* rstd);
@@ -108,6 +110,15 @@ void vlayernorm_row(SimdPath path, const float* x, const float* gamma, const flo
 void vlayernorm_grad_row(SimdPath path, const float* dy, const float* x, const float* gamma, float mean, float rstd, int64_t h,
                          float* dx) {
   CN_DISPATCH(vlayernorm_grad_row_impl, dy, x, gamma, mean, rstd, h, dx);
+}
+void vcolsum_f64(SimdPath path, const float* x, int64_t rows, int64_t cols, int64_t ld, double* acc) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (path == SimdPath::kAvx512 && cpu_features().avx512f) return colsum_f64_avx512(x, rows, cols, ld, acc);
+  if (path != SimdPath::kScalar && cpu_features().avx2_fma) return colsum_f64_avx2(x, rows, cols, ld, acc);
+#endif
+  for (int64_t r = 0; r < rows; r++) {
+    for (int64_t c = 0; c < cols; c++) acc[c] += x[r * ld + c];
+  }
 }
 void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,
             float* p_out, float* m_out, float* v_out) {

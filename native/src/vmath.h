@@ -31,6 +31,9 @@ void vlayernorm_row(SimdPath path, const float* x, const float* gamma, const flo
 void vlayernorm_grad_row(SimdPath path, const float* dy, const float* x, const float* gamma, float mean, float rstd, int64_t h,
                          float* dx);
 
+// acc[c] += x[r·ld + c] over rows r in order, in double (a column sum: bias gradients).
+void vcolsum_f64(SimdPath path, const float* x, int64_t rows, int64_t cols, int64_t ld, double* acc);
+
 struct AdamWScalars;
 // The AdamW update (fused.h), element order and float32 arithmetic identical on every path (no FMA).
 void vadamw(SimdPath path, const float* p, const float* m, const float* v, const float* g, int64_t n, const AdamWScalars& s,

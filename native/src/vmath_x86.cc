@@ -122,4 +122,29 @@ struct V {
 #endif
 #pragma GCC pop_options
 
+namespace cn {
+
+// acc[c] += x[r·ld + c] for r in [0, rows), c in [0, cols): each column summed in row order in double
+// (the order and precision of the scalar walk in reduce.cc, so the sums are bitwise the same).
+__attribute__((target("avx512f,avx2,fma")))
+void colsum_f64_avx512(const float* x, int64_t rows, int64_t cols, int64_t ld, double* acc) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * ld;
+    int64_t c = 0;
+    for (; c + 8 <= cols; c += 8) _mm512_storeu_pd(acc + c, _mm512_add_pd(_mm512_loadu_pd(acc + c), _mm512_cvtps_pd(_mm256_loadu_ps(xr + c))));
+    for (; c < cols; c++) acc[c] += xr[c];
+  }
+}
+
+__attribute__((target("avx2,fma")))
+void colsum_f64_avx2(const float* x, int64_t rows, int64_t cols, int64_t ld, double* acc) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * ld;
+    int64_t c = 0;
+    for (; c + 4 <= cols; c += 4) _mm256_storeu_pd(acc + c, _mm256_add_pd(_mm256_loadu_pd(acc + c), _mm256_cvtps_pd(_mm_loadu_ps(xr + c))));
+    for (; c < cols; c++) acc[c] += xr[c];
+  }
+}
+
+}  // namespace cn
 #endif
