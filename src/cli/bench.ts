@@ -61,7 +61,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     }
     await setupBackend(argv.backend, argv.threads);
     const flags = argv as unknown as Record<string, number>;
-    const result = benchTrainStep({ ...argv, maxPositions: flags['max-positions'], miniBatch: flags['mini-batch'] });
+    const result = await benchTrainStep({ ...argv, maxPositions: flags['max-positions'], miniBatch: flags['mini-batch'] });
     process.stdout.write(JSON.stringify(result) + '\n');
   },
 };

@@ -9,7 +9,7 @@ import { SentenceEncoder, toInputs, disposeInputs } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
 import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
 import { AdamW } from './adamw.js';
-import { trainStep } from './step.js';
+import { trainStepAsync } from './step.js';
 import { Rng } from '../util/rng.js';
 import type { TokenBatch } from '../data/tokenizer.js';
 
@@ -46,7 +46,8 @@ function randomBatch(rng: Rng, batch: number, seq: number, vocab: number): Token
   return { inputIds: ids, attentionMask: new Int32Array(batch * seq).fill(1), tokenTypeIds: new Int32Array(batch * seq), batchSize: batch, seqLen: seq };
 }
 
-export function benchTrainStep(shape: BenchShape): BenchResult {
+/** Async: steps read the loss back with data(), which every backend (webgpu included) supports. */
+export async function benchTrainStep(shape: BenchShape): Promise<BenchResult> {
   const encoder = SentenceEncoder.init(
     {
       ...DEFAULT_MODEL_CONFIG,
@@ -73,10 +74,10 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     size: shape.batch,
   };
   const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
-  const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
-  for (let i = 0; i < shape.warmup; i++) step();
+  const step = () => trainStepAsync(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
+  for (let i = 0; i < shape.warmup; i++) await step();
   const t0 = performance.now();
-  for (let i = 0; i < shape.steps; i++) step(); // each step reads the loss back, so timing includes the sync
+  for (let i = 0; i < shape.steps; i++) await step(); // each step reads the loss back, so timing includes the sync
   const dt = (performance.now() - t0) / 1000 / shape.steps;
   const params = encoder.numParams - shape.hidden * shape.hidden - shape.hidden; // torch_reference has no pooler
   disposeInputs(batch.columns.anchor);
