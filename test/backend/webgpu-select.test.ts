@@ -1,0 +1,36 @@
+/** `--backend webgpu` and `auto` say in one line why WebGPU is or is not used (no software adapter unless opted in). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const tiny = ['--hidden', '16', '--layers', '1', '--heads', '2', '--intermediate', '32', '--seq', '8', '--batch', '2', '--vocab', '50', '--steps', '1', '--warmup', '0'];
+const REASON = /webgpu unavailable: (package \S+ not installed|no Vulkan loader|no adapter|adapter rejected)/;
+
+function cli(backend: string) {
+  const env = { ...process.env };
+  delete env.CONTRASTIVE_WEBGPU_SOFTWARE;
+  return spawnSync(process.execPath, [main, 'bench', '--backend', backend, ...tiny], { encoding: 'utf8', env, timeout: 120_000 });
+}
+
+test('--backend webgpu runs on a GPU adapter, or exits 2 with a one-line reason', () => {
+  const r = cli('webgpu');
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('contrastive:') || l.startsWith('backend:'));
+  if (r.status === 0) {
+    assert.match(lines[0], /^backend: webgpu — requested: WebGPU on /);
+  } else {
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /--backend webgpu: /);
+    assert.match(lines[0], REASON);
+    console.log(`# ${lines[0]}`);
+  }
+});
+
+test('--backend auto names why it did not pick webgpu (or picks it on a GPU adapter)', () => {
+  const r = cli('auto');
+  assert.equal(r.status, 0, r.stderr);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('backend:')) ?? '';
+  assert.ok(line.startsWith('backend: webgpu') || REASON.test(line), line);
+});
