@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../util/errors.js';
 
 export const WEBGPU = 'webgpu';
 export const WEBGPU_PKG = 'webgpu';
@@ -228,6 +229,14 @@ async function setUp(): Promise<Outcome> {
   } catch (e) {
     return { ok: false, why: `webgpu unavailable: ${TFJS_WEBGPU_PKG} failed to load: ${(e as Error).message.split('\n')[0]}` };
   }
+  // tfjs-backend-webgpu reads synchronously through an OffscreenCanvas, which Node lacks: without
+  // this, dataSync() dies with "OffscreenCanvas is not defined". Say what works instead.
+  (WebGPUBackend.prototype as unknown as { readSync: () => never }).readSync = () => {
+    throw new UserError(
+      '--backend webgpu: this command reads a tensor synchronously (dataSync), which tfjs-backend-webgpu cannot do in Node; ' +
+        'on webgpu only `bench` and the async training step (trainStepAsync) run: use --backend native, cuda or wasm here',
+    );
+  };
   // Replace the package's factory (it picks its own adapter, default limits, and priority 3 would
   // make it tfjs's default) with one for our device, at the lowest priority.
   if (tf.findBackendFactory(WEBGPU) != null) tf.removeBackend(WEBGPU);
