@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { prepareWebgpu } from '../../src/backend/webgpu.js';
 import { WEBGPU_KERNELS } from '../../src/backend/webgpu-kernels.js';
 import { layerNorm } from '../../src/model/layer-norm.js';
-import { gelu } from '../../src/model/gelu.js';
+import { gelu, geluDense } from '../../src/model/gelu.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../../src/model/encoder.js';
 import { trainableParams } from '../../src/model/params.js';
@@ -103,6 +103,20 @@ test('webgpu MatMulBiasGeluErf equals gelu(a @ b + bias) on cpu for shapes that 
     assertClose(got[0], want[0], 1e-5, `gelu(z) ${M}x${K}x${N}`, 1e-5);
     assertClose(got[1], want[1], 1e-5, `z ${M}x${K}x${N}`, 1e-5);
   }
+});
+
+test('geluDense (the feed-forward op of the model) on webgpu: one fused kernel forward, gradients equal dense-then-gelu on cpu', { skip }, async () => {
+  const [N, I, O] = [50, 40, 70];
+  await compare('geluDense', () => {
+    const x = tf.tensor2d(values(N * I, 1), [N, I]);
+    const w = tf.tensor2d(values(I * O, 2), [I, O]);
+    const b = tf.tensor1d(values(O, 3));
+    const dy = tf.tensor2d(values(N * O, 4), [N, O]);
+    const y = geluDense(x, w, b);
+    const grads = tf.grads(((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(geluDense(xi as tf.Tensor2D, wi as tf.Tensor2D, bi), dy))) as (...a: tf.Tensor[]) => tf.Tensor)([x, w, b]);
+    tf.dispose([x, w, b, dy]);
+    return [y, ...grads];
+  }, 1e-5, 1e-4);
 });
 
 test('webgpu ScaledMaskedSoftmax and its gradient equal softmax(scores·scale + mask) on cpu', { skip }, async () => {
