@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findVulkanLoader } from '../../src/backend/webgpu.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const tiny = ['--hidden', '16', '--layers', '1', '--heads', '2', '--intermediate', '32', '--seq', '8', '--batch', '2', '--vocab', '50', '--steps', '1', '--warmup', '0'];
@@ -33,4 +37,14 @@ test('--backend auto names why it did not pick webgpu (or picks it on a GPU adap
   assert.equal(r.status, 0, r.stderr);
   const line = r.stderr.split('\n').find((l) => l.startsWith('backend:')) ?? '';
   assert.ok(line.startsWith('backend: webgpu') || REASON.test(line), line);
+});
+
+test('findVulkanLoader looks on LD_LIBRARY_PATH first (how the GPU check points Dawn at a carried loader)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vk-'));
+  try {
+    writeFileSync(join(dir, 'libvulkan.so.1'), '');
+    assert.equal(findVulkanLoader({ LD_LIBRARY_PATH: `/nonexistent:${dir}` }), join(dir, 'libvulkan.so.1'));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
