@@ -119,6 +119,11 @@ type Outcome = { ok: true; facts: WebgpuFacts; why: string } | { ok: false; why:
 
 let state: { outcome: Outcome; device?: GpuDeviceLike } | undefined;
 
+/** A CPU adapter: Dawn marks CPU devices as fallback adapters; the names catch the rest. */
+function isSoftware(i: GpuAdapterLike['info']): boolean {
+  return i.isFallbackAdapter === true || /cpu/i.test(i.adapterType ?? '') || /llvmpipe|lavapipe|swiftshader/i.test(`${i.device} ${i.description}`);
+}
+
 function factsOf(adapter: GpuAdapterLike, device: GpuDeviceLike, compat: boolean): WebgpuFacts {
   const i = adapter.info;
   const limits: Record<string, number> = {};
@@ -133,7 +138,7 @@ function factsOf(adapter: GpuAdapterLike, device: GpuDeviceLike, compat: boolean
     description: i.description || i.device || 'unknown',
     vendor: i.vendor,
     architecture: i.architecture,
-    software: compat || adapterType === 'cpu' || i.isFallbackAdapter === true,
+    software: compat || isSoftware(i),
     features: [...adapter.features].sort(),
     deviceFeatures: [...device.features].filter((f) => (WANTED_FEATURES as readonly string[]).includes(f)).sort(),
     limits,
@@ -201,7 +206,7 @@ async function setUp(): Promise<Outcome> {
     return { ok: false, why: `webgpu unavailable: no adapter (${where})` };
   }
   const info = adapter.info;
-  const cpuAdapter = info.adapterType === 'cpu' || info.isFallbackAdapter === true || compat;
+  const cpuAdapter = compat || isSoftware(info);
   if (cpuAdapter && !software) {
     return { ok: false, why: `webgpu unavailable: adapter rejected: ${info.description || info.device} is a CPU (software) adapter, slower than the native backend (${SOFTWARE_ENV}=1 accepts it)` };
   }
