@@ -14,7 +14,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { prepareWebgpu } from '../src/backend/webgpu.js';
+import { prepareWebgpu, webgpuErrors } from '../src/backend/webgpu.js';
 import { WEBGPU_KERNELS } from '../src/backend/webgpu-kernels.js';
 import { benchTrainStep, type BenchShape } from '../src/train/bench.js';
 
@@ -88,7 +88,7 @@ async function matmul(): Promise<object> {
     rows.push({ M, K, N, tfjs_matmul_gflops: Math.round(flop / s1 / 1e9), ours_matmul_bias_gelu_gflops: Math.round(flop / s2 / 1e9) });
     tf.dispose([a, b, bias]);
   }
-  return { matmul: rows };
+  return { matmul: rows, webgpu_errors: webgpuErrors() };
 }
 
 async function train(shape: string): Promise<object> {
@@ -97,7 +97,7 @@ async function train(shape: string): Promise<object> {
   await webgpuOrExit();
   const before = tf.memory().numTensors;
   const r = await benchTrainStep({ ...s.flags, scale: 20, steps: Number(process.env.GPU_CHECK_STEPS ?? 5), warmup: Number(process.env.GPU_CHECK_WARMUP ?? 2) });
-  return { shape, ...r, tensors_left: tf.memory().numTensors - before };
+  return { shape, ...r, tensors_left: tf.memory().numTensors - before, webgpu_errors: webgpuErrors() };
 }
 
 /** Reads part-*.json (one JSON line each; torch parts hold torch_reference.py's line) and adds the ratios. */

@@ -60,6 +60,15 @@ export interface GpuDeviceLike {
   limits: Record<string, number>;
   lost: Promise<unknown>;
   destroy(): void;
+  addEventListener?(type: 'uncapturederror', f: (e: { error?: { message?: string } }) => void): void;
+}
+
+/** Validation/out-of-memory errors Dawn raised on our device: a kernel that hits one returns garbage without throwing. */
+const deviceErrors = { count: 0, first: null as string | null };
+
+/** How many uncaptured WebGPU errors occurred so far, and the first one's message (the GPU check reports them). */
+export function webgpuErrors(): { count: number; first: string | null } {
+  return { ...deviceErrors };
 }
 interface GpuLike {
   requestAdapter(o: Record<string, unknown>): Promise<GpuAdapterLike | null>;
@@ -222,6 +231,10 @@ async function setUp(): Promise<Outcome> {
   } catch (e) {
     return { ok: false, why: `webgpu unavailable: adapter rejected: requestDevice failed: ${(e as Error).message.split('\n')[0]}` };
   }
+  device.addEventListener?.('uncapturederror', (e) => {
+    deviceErrors.count++;
+    deviceErrors.first ??= (e.error?.message ?? 'unknown error').split('\n')[0];
+  });
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   state = { outcome: { ok: false, why: 'initialising' }, device };
   process.once('exit', releaseWebgpu);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { prepareWebgpu } from '../../src/backend/webgpu.js';
+import { prepareWebgpu, webgpuErrors } from '../../src/backend/webgpu.js';
 import { WEBGPU_KERNELS } from '../../src/backend/webgpu-kernels.js';
 import { layerNorm } from '../../src/model/layer-norm.js';
 import { gelu, geluDense } from '../../src/model/gelu.js';
@@ -171,4 +171,5 @@ test('a whole training step on webgpu (fused kernels + tfjs-webgpu with our fixe
   assertClose(gpu.losses, cpu.losses, 1e-4, 'loss and grad norm of 3 steps', 1e-4);
   assertClose(gpu.w, cpu.w, 1e-5, 'a weight after 3 steps', 1e-4);
   assert.equal(gpu.counts[2], gpu.counts[1], `tensors after each step: ${gpu.counts.join(', ')}`);
+  assert.equal(webgpuErrors().count, 0, `WebGPU validation errors (results would be garbage): ${webgpuErrors().first}`);
 });
