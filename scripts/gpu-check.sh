@@ -4,12 +4,13 @@
 #   bash scripts/gpu-check.sh [bundle dir, default gpu-check/]
 # Writes $OUT/gpu-check.json (OUT defaults to gpu-check-out/), plus gpu-check.log and the raw parts.
 # Every step has its own timeout, so a hang loses one figure and the JSON still lands; the whole
-# run stays under 7 minutes (the default budgets below sum to ~6 min, plus unpacking).
+# run stays under 7 minutes (the default budgets below sum to 375 s, plus unpacking and merging).
 #
 # Steps: unpack node + app + the Vulkan loader; nvidia-smi; WebGPU adapter, features and limits;
 # matmul GFLOP/s (1024³, 4096×768×3072); one training step for SciRus-tiny (h312 L3 H12 ff600,
 # batch 64, seq 256) and BERT-base (h768 L12 H12 ff3072, batch 32, seq 128) on webgpu; the same
-# shapes in ../shared/bench/torch_reference.py --device cuda when python3 has torch; the ratios.
+# shapes in ../shared/bench/torch_reference.py --device cuda when python3 has torch; the ratios;
+# GPU time per kernel of one BERT-base step (what to fuse next).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUNDLE=$(cd "${1:-$ROOT/gpu-check}" 2>/dev/null && pwd) || { echo "gpu-check: no bundle folder ${1:-$ROOT/gpu-check}: run scripts/gpu-check-prepare.sh first" >&2; exit 2; }
@@ -22,7 +23,7 @@ LOG=$OUT/gpu-check.log
 : > "$LOG"
 log() { echo "[gpu-check $(date -u +%T)] $*" | tee -a "$LOG" >&2; }
 # budgets in seconds (override with env for slow software adapters or a quick run)
-T_PROBE=${T_PROBE:-45} T_MATMUL=${T_MATMUL:-60} T_TRAIN_SMALL=${T_TRAIN_SMALL:-80} T_TRAIN_BASE=${T_TRAIN_BASE:-110} T_TORCH=${T_TORCH:-45}
+T_PROBE=${T_PROBE:-30} T_MATMUL=${T_MATMUL:-45} T_TRAIN_SMALL=${T_TRAIN_SMALL:-75} T_TRAIN_BASE=${T_TRAIN_BASE:-100} T_PROFILE=${T_PROFILE:-45} T_TORCH=${T_TORCH:-40}
 TORCH_SCRIPT=${TORCH_SCRIPT:-$ROOT/../shared/bench/torch_reference.py}
 PY=${PYTHON:-python3}
 START=$(date +%s)
@@ -75,6 +76,7 @@ part probe "$T_PROBE" "$NODE" dist/scripts/gpu-check.js probe
 part matmul "$T_MATMUL" "$NODE" dist/scripts/gpu-check.js matmul
 part train-scirus-tiny "$T_TRAIN_SMALL" "$NODE" dist/scripts/gpu-check.js train scirus-tiny
 part train-bert-base "$T_TRAIN_BASE" "$NODE" dist/scripts/gpu-check.js train bert-base
+part profile-bert-base "$T_PROFILE" "$NODE" dist/scripts/gpu-check.js profile bert-base
 
 # TORCH_DEVICE=cpu only to test this plumbing on a machine without CUDA (the ratios then mean nothing)
 TORCH_DEVICE=${TORCH_DEVICE:-cuda}

@@ -4,6 +4,7 @@
  *   node dist/scripts/gpu-check.js probe            adapter, features, limits (JSON line)
  *   node dist/scripts/gpu-check.js matmul           tf.matMul and our MatMulBiasGeluErf GFLOP/s
  *   node dist/scripts/gpu-check.js train <shape>    one training step on webgpu (scirus-tiny | bert-base)
+ *   node dist/scripts/gpu-check.js profile <shape>  GPU time per kernel of one step (timestamp queries), the top 30
  *   node dist/scripts/gpu-check.js torch-flags <shape>   torch_reference.py's flags for that shape (one line)
  *   node dist/scripts/gpu-check.js merge <dir>      part-*.json in <dir> -> one report with the ratios
  *
@@ -17,6 +18,11 @@ import * as tf from '@tensorflow/tfjs';
 import { prepareWebgpu, webgpuErrors } from '../src/backend/webgpu.js';
 import { WEBGPU_KERNELS } from '../src/backend/webgpu-kernels.js';
 import { benchTrainStep, type BenchShape } from '../src/train/bench.js';
+import { batchLoss, trainStepAsync } from '../src/train/step.js';
+import { AdamW } from '../src/train/adamw.js';
+import { SentenceEncoder, toInputs, disposeInputs } from '../src/model/encoder.js';
+import { trainableParams } from '../src/model/params.js';
+import { DEFAULT_MODEL_CONFIG } from '../src/model/config.js';
 
 /** The issue's shapes; torch_reference.py gets the same flags. Targets: our step vs PyTorch eager fp32 on the same GPU. */
 const SMOKE = process.env.GPU_CHECK_SMOKE === '1';
@@ -100,6 +106,44 @@ async function train(shape: string): Promise<object> {
   return { shape, ...r, tensors_left: tf.memory().numTensors - before, webgpu_errors: webgpuErrors() };
 }
 
+/**
+ * One step (forward, backward, AdamW) under tf.time: with timestamp-query each dispatch is timed
+ * on the GPU (tfjs's programs and ours), summed here per program. Passes split per dispatch while
+ * timing, so the total is above the untimed step's; the shares are what matters.
+ */
+async function profile(shape: string): Promise<object> {
+  const s = CHECK_SHAPES[shape];
+  if (s == null) return { error: `unknown shape ${shape}` };
+  await webgpuOrExit();
+  const f = s.flags;
+  const encoder = SentenceEncoder.init({ ...DEFAULT_MODEL_CONFIG, vocabSize: f.vocab, hiddenSize: f.hidden, numLayers: f.layers, numHeads: f.heads, intermediateSize: f.intermediate, maxPositions: f.maxPositions, hiddenDropout: 0, attentionDropout: 0, pooling: 'mean', normalize: false }, 0);
+  const optimizer = new AdamW(trainableParams(encoder.params), { weightDecay: 0.01 });
+  const ids = () => Int32Array.from({ length: f.batch * f.seq }, (_, i) => (i * 7919) % f.vocab);
+  const tokens = () => ({ inputIds: ids(), attentionMask: new Int32Array(f.batch * f.seq).fill(1), tokenTypeIds: new Int32Array(f.batch * f.seq), batchSize: f.batch, seqLen: f.seq });
+  const batch = { columns: { anchor: toInputs(tokens()), positive: toInputs(tokens()) }, size: f.batch };
+  const loss = { name: 'infonce' as const, scale: 20, symmetric: false };
+  await trainStepAsync(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0 }); // compiles every pipeline
+  const vars = Object.values(trainableParams(encoder.params));
+  const t = await tf.time(() => {
+    const { value, grads } = tf.variableGrads(() => batchLoss(encoder, batch, loss, 0), vars);
+    optimizer.apply(grads, 1e-4);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const perProgram = new Map<string, { ms: number; n: number }>();
+  for (const item of (t as { getExtraProfileInfo?: () => string }).getExtraProfileInfo?.().split(', ') ?? []) {
+    const at = item.lastIndexOf(': ');
+    const [name, ms] = [item.slice(0, at), Number(item.slice(at + 2))];
+    const e = perProgram.get(name) ?? { ms: 0, n: 0 };
+    perProgram.set(name, { ms: e.ms + (Number.isFinite(ms) ? ms : 0), n: e.n + 1 });
+  }
+  const top = [...perProgram.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30).map(([name, e]) => ({ name, ms: Number(e.ms.toFixed(3)), dispatches: e.n }));
+  disposeInputs(batch.columns.anchor);
+  disposeInputs(batch.columns.positive);
+  optimizer.dispose();
+  encoder.dispose();
+  return { shape, kernel_ms: t.kernelMs, wall_ms: t.wallMs, dispatches: [...perProgram.values()].reduce((a, e) => a + e.n, 0), top, webgpu_errors: webgpuErrors() };
+}
+
 /** Reads part-*.json (one JSON line each; torch parts hold torch_reference.py's line) and adds the ratios. */
 function merge(dir: string): object {
   const parts: Record<string, unknown> = {};
@@ -128,6 +172,7 @@ async function main(): Promise<void> {
     if (part === 'probe') out = await probe();
     else if (part === 'matmul') out = await matmul();
     else if (part === 'train') out = await train(arg);
+    else if (part === 'profile') out = await profile(arg);
     else if (part === 'merge') out = merge(arg);
     else if (part === 'torch-flags') {
       console.log(torchFlags(arg));

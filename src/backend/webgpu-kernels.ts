@@ -40,6 +40,7 @@ interface Backend {
     createShaderModule(d: { code: string; label?: string }): unknown;
     createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string }; label?: string }): { getBindGroupLayout(i: number): unknown };
     createBindGroup(d: { layout: unknown; entries: { binding: number; resource: unknown }[] }): unknown;
+    createQuerySet(d: { type: 'timestamp'; count: number }): unknown;
     limits: Record<string, number>;
   };
   tensorMap: { get(id: object): { resource: unknown } };
@@ -53,7 +54,12 @@ interface Backend {
   computePassEncoder: ComputePass | null;
   dispatchCountInPass: number;
   commandQueueOwnedIds: WeakSet<object>;
-  activeTimers?: unknown[] | null;
+  /** Set while tf.time / tf.profile runs: each dispatch then gets its own pass with timestamps. */
+  activeTimers?: { name: string; query: Promise<number> }[] | null;
+  supportTimestampQuery: boolean;
+  querySet: unknown;
+  querySetCount: number;
+  getQueryTime(): Promise<number>;
 }
 interface ComputePass {
   setPipeline(p: unknown): void;
@@ -103,15 +109,24 @@ function dispatch(b: Backend, d: Dispatch): TensorInfo[] {
   const resources = [...[...outs, ...d.inputs].map((t) => ({ buffer: b.tensorMap.get(t.dataId).resource })), ...uniforms];
   for (const t of [...outs, ...d.inputs]) b.commandQueueOwnedIds.add(t.dataId);
   const bindGroup = b.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: resources.map((resource, binding) => ({ binding, resource })) });
+  const timed = b.activeTimers != null;
   b.ensureCommandEncoderReady();
-  if (b.computePassEncoder == null) b.computePassEncoder = b.commandEncoder.beginComputePass({});
+  if (timed && b.supportTimestampQuery) {
+    // as recordAndSubmit: a pass of its own with timestamps at its start and end
+    b.endComputePassEncoder();
+    b.querySet ??= b.device.createQuerySet({ type: 'timestamp', count: b.querySetCount });
+    b.computePassEncoder = b.commandEncoder.beginComputePass({ timestampWrites: { querySet: b.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+  } else if (b.computePassEncoder == null) {
+    b.computePassEncoder = b.commandEncoder.beginComputePass({});
+  }
   b.computePassEncoder.setPipeline(pipeline);
   b.computePassEncoder.setBindGroup(0, bindGroup);
   b.computePassEncoder.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2] ?? 1);
   b.dispatchCountInPass++;
-  if (tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') <= b.dispatchCountInPass) {
+  if (timed || tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') <= b.dispatchCountInPass) {
     b.endComputePassEncoder();
-    b.submitQueue();
+    if (timed) b.activeTimers!.push({ name: d.key, query: b.getQueryTime() });
+    else b.submitQueue();
   }
   return outs;
 }
