@@ -29,7 +29,16 @@ export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'cuda', 'web
 export interface BackendOptions {
   /** Threads for the native kernels (0 or absent: CONTRASTIVE_THREADS, else the physical cores). */
   threads?: number;
+  /**
+   * The caller reads tensors only asynchronously (data(), trainStepAsync), as webgpu requires in Node
+   * (tfjs-backend-webgpu has no synchronous read there). Default false: `auto` then skips webgpu and
+   * an explicit `webgpu` request is refused at once instead of failing at the first dataSync().
+   */
+  asyncReads?: boolean;
 }
+
+/** Why webgpu does not suit a caller that reads synchronously. */
+export const WEBGPU_SYNC_READS = 'tfjs-backend-webgpu cannot read tensors synchronously in Node, and this command does; webgpu runs `contrastive bench` (and the library\'s trainStepAsync)';
 
 export interface BackendInfo {
   requested: BackendRequest;
@@ -252,6 +261,7 @@ export async function initBackend(requested: BackendRequest, options: BackendOpt
   }
 
   if (requested === 'webgpu') {
+    if (options.asyncReads !== true) throw new UserError(`--backend webgpu: ${WEBGPU_SYNC_READS}; use --backend native, cuda or wasm here`);
     const gpu = await tryWebgpu();
     if (!gpu.ok) throw new UserError(`--backend webgpu: ${gpu.why}`);
     return info(requested, 'webgpu', gpu.device, [`requested: ${gpu.why}`]);
@@ -286,9 +296,13 @@ export async function initBackend(requested: BackendRequest, options: BackendOpt
   const gpu = await tryGpu();
   if (gpu.ok) return info(requested, 'tensorflow', 'cuda', [gpu.why]);
   reasons.push(gpu.why);
-  const webgpu = await tryWebgpu();
-  if (webgpu.ok && webgpu.device === 'gpu') return info(requested, 'webgpu', 'gpu', [...reasons, `using ${webgpu.why}`]);
-  reasons.push(webgpu.ok ? `webgpu skipped: ${webgpu.why} is a software adapter (--backend webgpu uses it)` : webgpu.why);
+  if (options.asyncReads === true) {
+    const webgpu = await tryWebgpu();
+    if (webgpu.ok && webgpu.device === 'gpu') return info(requested, 'webgpu', 'gpu', [...reasons, `using ${webgpu.why}`]);
+    reasons.push(webgpu.ok ? `webgpu skipped: ${webgpu.why} is a software adapter (--backend webgpu uses it)` : webgpu.why);
+  } else {
+    reasons.push('webgpu not tried (this command reads tensors synchronously)');
+  }
   const native = await tryNative(options);
   if (native.ok) return info(requested, 'native', 'cpu', [...reasons, `using ${native.why}`]);
   reasons.push(native.why);

@@ -251,8 +251,8 @@ async function setUp(): Promise<Outcome> {
   // this, dataSync() dies with "OffscreenCanvas is not defined". Say what works instead.
   (WebGPUBackend.prototype as unknown as { readSync: () => never }).readSync = () => {
     throw new UserError(
-      '--backend webgpu: this command reads a tensor synchronously (dataSync), which tfjs-backend-webgpu cannot do in Node; ' +
-        'on webgpu only `bench` and the async training step (trainStepAsync) run: use --backend native, cuda or wasm here',
+      'webgpu: a tensor was read synchronously (dataSync), which tfjs-backend-webgpu cannot do in Node; ' +
+        'read with data() (trainStepAsync), or use the native, cuda or wasm backend',
     );
   };
   // Replace the package's factory (it picks its own adapter, default limits, and priority 3 would

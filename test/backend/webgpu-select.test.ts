@@ -3,10 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { findVulkanLoader } from '../../src/backend/webgpu.js';
+import { initBackend } from '../../src/backend/select.js';
+import { UserError } from '../../src/util/errors.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const tiny = ['--hidden', '16', '--layers', '1', '--heads', '2', '--intermediate', '32', '--seq', '8', '--batch', '2', '--vocab', '50', '--steps', '1', '--warmup', '0'];
@@ -47,4 +49,17 @@ test('findVulkanLoader looks on LD_LIBRARY_PATH first (how the GPU check points 
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+test('webgpu is refused at once for callers that read synchronously (train, eval, encode), and auto does not try it for them', async () => {
+  await assert.rejects(initBackend('webgpu'), (e: unknown) => e instanceof UserError && /--backend webgpu: tfjs-backend-webgpu cannot read tensors synchronously/.test(e.message));
+  const out = join(mkdtempSync(join(tmpdir(), 'wg-train-')), 'run');
+  const config = fileURLToPath(new URL('../../../configs/tiny.json', import.meta.url));
+  const r = spawnSync(process.execPath, [main, 'train', '--backend', 'webgpu', '--config', config, '--output', out], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^contrastive: --backend webgpu: tfjs-backend-webgpu cannot read tensors synchronously in Node.*use --backend native, cuda or wasm here\n$/);
+  assert.ok(!existsSync(out), 'nothing written');
+  rmSync(dirname(out), { recursive: true });
+  const info = await initBackend('auto');
+  assert.match(info.reason, /webgpu not tried \(this command reads tensors synchronously\)/);
 });
