@@ -1,10 +1,11 @@
 /**
- * `--backend auto|cuda|native|tensorflow|wasm|cpu`: picks and initialises the TensorFlow.js backend
- * and says why.
+ * `--backend auto|cuda|webgpu|native|tensorflow|wasm|cpu`: picks and initialises the TensorFlow.js
+ * backend and says why.
  *
  * auto: tfjs-node-gpu when it is installed and CUDA can work (an NVIDIA device plus the CUDA 11 /
  * cuDNN 8 user-space libraries that TensorFlow 2.9 loads; with only CUDA 12/13 it silently runs on
- * the CPU), else native (our C++ kernels on the cpu backend, when the addon was built at install),
+ * the CPU, which is checked after loading too), else webgpu when a GPU adapter exists (Dawn on
+ * Vulkan, webgpu.ts), else native (our C++ kernels on the cpu backend, when the addon was built at install),
  * else tfjs-node, else wasm (XNNPACK, single-threaded in Node) with the kernel fixes. native comes
  * before tfjs-node because it was measured faster than PyTorch eager here, while tfjs-node could not
  * be installed (nor measured) on the offline machines this was written on.
@@ -20,19 +21,30 @@ import { UserError } from '../util/errors.js';
 import { NATIVE, registerNativeBackend } from './native-backend.js';
 import { resolveThreads } from './native-threads.js';
 import { loadNativeAddon } from './native-addon.js';
+import { WEBGPU, prepareWebgpu } from './webgpu.js';
 
-export type BackendRequest = 'auto' | 'cuda' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'cuda', 'native', 'tensorflow', 'wasm', 'cpu'];
+export type BackendRequest = 'auto' | 'cuda' | 'webgpu' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'cuda', 'webgpu', 'native', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendOptions {
   /** Threads for the native kernels (0 or absent: CONTRASTIVE_THREADS, else the physical cores). */
   threads?: number;
+  /**
+   * The caller reads tensors only asynchronously (data(), trainStepAsync), as webgpu requires in Node
+   * (tfjs-backend-webgpu has no synchronous read there). Default false: `auto` then skips webgpu and
+   * an explicit `webgpu` request is refused at once instead of failing at the first dataSync().
+   */
+  asyncReads?: boolean;
 }
+
+/** Why webgpu does not suit a caller that reads synchronously. */
+export const WEBGPU_SYNC_READS = 'tfjs-backend-webgpu cannot read tensors synchronously in Node, and this command does; webgpu runs `contrastive bench` (and the library\'s trainStepAsync)';
 
 export interface BackendInfo {
   requested: BackendRequest;
-  name: 'tensorflow' | 'native' | 'wasm' | 'cpu';
-  device: 'cuda' | 'cpu';
+  name: 'tensorflow' | 'webgpu' | 'native' | 'wasm' | 'cpu';
+  /** gpu: a WebGPU hardware adapter (a software one reports cpu). */
+  device: 'cuda' | 'gpu' | 'cpu';
   reason: string;
 }
 
@@ -129,6 +141,20 @@ async function loadTensorflow(pkg: string): Promise<string | null> {
   return null;
 }
 
+/** The webgpu backend on a GPU adapter (a software one only with CONTRASTIVE_WEBGPU_SOFTWARE=1), or why not. */
+async function tryWebgpu(): Promise<{ ok: boolean; why: string; device: 'gpu' | 'cpu' }> {
+  const prepared = await prepareWebgpu();
+  if (!prepared.ok) return { ok: false, why: prepared.why, device: 'cpu' };
+  try {
+    const ok = await tf.setBackend(WEBGPU);
+    await tf.ready();
+    if (!ok || tf.getBackend() !== WEBGPU) return { ok: false, why: `tf.setBackend('${WEBGPU}') failed`, device: 'cpu' };
+  } catch (e) {
+    return { ok: false, why: `webgpu backend failed to initialise: ${(e as Error).message.split('\n')[0]}`, device: 'cpu' };
+  }
+  return { ok: true, why: prepared.why, device: prepared.facts.software ? 'cpu' : 'gpu' };
+}
+
 /** The native backend with its thread count, or why not. */
 async function tryNative(options: BackendOptions): Promise<{ ok: boolean; why: string }> {
   try {
@@ -184,6 +210,11 @@ async function tryGpu(): Promise<{ ok: boolean; why: string; cpuFallback: boolea
   if (err != null) return { ok: false, cpuFallback: false, why: err };
   const use1 = await use('tensorflow');
   if (use1 != null) return { ok: false, cpuFallback: false, why: use1 };
+  // The libraries were found, yet TensorFlow may still have found no usable GPU (wrong CUDA minor,
+  // driver too old, a library it needs beyond CUDA_LIBS): then it runs on the CPU without an error.
+  if ((tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === false) {
+    return { ok: false, cpuFallback: false, why: `${name} loaded but TensorFlow placed no op on a GPU (it fell back to the CPU; run with TF_CPP_MIN_LOG_LEVEL=0 and look for "Could not load dynamic library")` };
+  }
   return { ok: true, cpuFallback: false, why: `${name} loaded; NVIDIA GPU and ${CUDA_LIBS.join(' + ')} found` };
 }
 
@@ -229,6 +260,13 @@ export async function initBackend(requested: BackendRequest, options: BackendOpt
     return info(requested, 'native', 'cpu', [`requested: ${native.why}`]);
   }
 
+  if (requested === 'webgpu') {
+    if (options.asyncReads !== true) throw new UserError(`--backend webgpu: ${WEBGPU_SYNC_READS}; use --backend native, cuda or wasm here`);
+    const gpu = await tryWebgpu();
+    if (!gpu.ok) throw new UserError(`--backend webgpu: ${gpu.why}`);
+    return info(requested, 'webgpu', gpu.device, [`requested: ${gpu.why}`]);
+  }
+
   if (requested === 'cuda') {
     const gpu = await tryGpu();
     if (!gpu.ok) {
@@ -258,6 +296,13 @@ export async function initBackend(requested: BackendRequest, options: BackendOpt
   const gpu = await tryGpu();
   if (gpu.ok) return info(requested, 'tensorflow', 'cuda', [gpu.why]);
   reasons.push(gpu.why);
+  if (options.asyncReads === true) {
+    const webgpu = await tryWebgpu();
+    if (webgpu.ok && webgpu.device === 'gpu') return info(requested, 'webgpu', 'gpu', [...reasons, `using ${webgpu.why}`]);
+    reasons.push(webgpu.ok ? `webgpu skipped: ${webgpu.why} is a software adapter (--backend webgpu uses it)` : webgpu.why);
+  } else {
+    reasons.push('webgpu not tried (this command reads tensors synchronously)');
+  }
   const native = await tryNative(options);
   if (native.ok) return info(requested, 'native', 'cpu', [...reasons, `using ${native.why}`]);
   reasons.push(native.why);

@@ -60,9 +60,9 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       process.stdout.write(JSON.stringify({ rows, gemm, skipped }) + '\n');
       return;
     }
-    await setupBackend(argv.backend, argv.threads);
+    await setupBackend(argv.backend, argv.threads, true); // bench reads asynchronously: webgpu can run it
     const flags = argv as unknown as Record<string, number>;
-    const result = benchTrainStep({ ...argv, maxPositions: flags['max-positions'], miniBatch: flags['mini-batch'] });
+    const result = await benchTrainStep({ ...argv, maxPositions: flags['max-positions'], miniBatch: flags['mini-batch'] });
     process.stdout.write(JSON.stringify(result) + '\n');
   },
 };

@@ -12,16 +12,19 @@ export function withBackend<T>(y: Argv<T>): Argv<T & BackendArgs> {
   return y.option('backend', {
     choices: BACKEND_REQUESTS as unknown as BackendRequest[],
     default: 'auto' as BackendRequest,
-    describe: 'TensorFlow.js backend: auto = tfjs-node-gpu with a GPU, else native (C++ kernels, when built at install), else tfjs-node, else wasm; cpu is the slow pure-JS reference',
+    describe: 'TensorFlow.js backend: auto = tfjs-node-gpu with a GPU, else (bench only) webgpu with a GPU adapter (Vulkan), else native (C++ kernels, when built at install), else tfjs-node, else wasm; cpu is the slow pure-JS reference',
   }).option('threads', {
     type: 'number',
     describe: 'Threads for the native backend (default: CONTRASTIVE_THREADS, else the physical cores); results are bitwise repeatable for a given count',
   }) as unknown as Argv<T & BackendArgs>;
 }
 
-/** Pick the backend and say which one and why, on stderr (stdout stays clean for --json). */
-export async function setupBackend(requested: BackendRequest, threads?: number): Promise<BackendInfo> {
-  const info = await initBackend(requested, { threads });
+/**
+ * Pick the backend and say which one and why, on stderr (stdout stays clean for --json).
+ * `asyncReads`: the command reads tensors only asynchronously, so webgpu can run it (bench).
+ */
+export async function setupBackend(requested: BackendRequest, threads?: number, asyncReads = false): Promise<BackendInfo> {
+  const info = await initBackend(requested, { threads, asyncReads });
   process.stderr.write(`backend: ${info.name}${info.device === 'cuda' ? ' (CUDA)' : ''} — ${info.reason}\n`);
   return info;
 }

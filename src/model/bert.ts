@@ -9,7 +9,7 @@ import { maxSequenceLength, type BertConfig } from './config.js';
 import type { Params } from './params.js';
 import { isRouted, sublayer, type MoeConfig } from './moe.js';
 import { layerNorm as layerNormRows } from './layer-norm.js';
-import { gelu } from './gelu.js';
+import { gelu, geluDense } from './gelu.js';
 import { attention, type AttentionOptions } from './attention.js';
 
 export { gelu };
@@ -67,6 +67,11 @@ export interface ForwardOptions {
 export function dense(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
   // x: [N, in] @ W: [in, out] + b: [out] -> [N, out], the bias added inside the matmul kernel
   return tf.fused.matMul({ a: x, b: params[`${prefix}.weight`] as tf.Tensor2D, bias: params[`${prefix}.bias`] }) as tf.Tensor2D;
+}
+
+/** gelu(dense(x)) of the feed-forward block: [N, in] -> [N, out], one kernel where the backend fuses it (gelu.ts). */
+export function denseGelu(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+  return geluDense(x, params[`${prefix}.weight`] as tf.Tensor2D, params[`${prefix}.bias`]);
 }
 
 export function layerNorm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
@@ -145,7 +150,7 @@ export function bertForward(c: BertConfig, params: Params, inputs: EncoderInputs
     const attnOut = dropout(linear(l, 'attention.output.dense', merged), c.hiddenDropout, opts);
     x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps); // shared by all experts
 
-    const inter = gelu(linear(l, 'intermediate.dense', x)); // [B*S, I]
+    const inter = routed(c.moe, route, l, 'intermediate.dense', (prefix) => denseGelu(params, prefix, x)); // [B*S, I]
     const out = dropout(linear(l, 'output.dense', inter), c.hiddenDropout, opts); // [B*S, H]
     x = norm(l, 'output.LayerNorm', tf.add(out, x));
   }

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './config.js';
 import type { Params } from './params.js';
-import { attentionDropout, dense, dropout, gelu, layerNorm, type EncoderInputs, type ForwardOptions } from './bert.js';
+import { attentionDropout, dense, denseGelu, dropout, layerNorm, type EncoderInputs, type ForwardOptions } from './bert.js';
 import { attention } from './attention.js';
 
 /**
@@ -70,7 +70,7 @@ export function debertaForward(c: BertConfig, params: Params, inputs: EncoderInp
     const attnOut = dropout(dense(params, `${p}.attention.output.dense`, merged), c.hiddenDropout, opts);
     x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
 
-    const inter = gelu(dense(params, `${p}.intermediate.dense`, x)); // [B*S, I]
+    const inter = denseGelu(params, `${p}.intermediate.dense`, x); // [B*S, I]
     const out = dropout(dense(params, `${p}.output.dense`, inter), c.hiddenDropout, opts); // [B*S, H]
     x = layerNorm(params, `${p}.output.LayerNorm`, tf.add(out, x), c.layerNormEps);
   }

@@ -9,7 +9,7 @@ import { SentenceEncoder, toInputs, disposeInputs } from '../model/encoder.js';
 import { trainableParams } from '../model/params.js';
 import { DEFAULT_MODEL_CONFIG } from '../model/config.js';
 import { AdamW } from './adamw.js';
-import { trainStep } from './step.js';
+import { trainStepAsync } from './step.js';
 import { Rng } from '../util/rng.js';
 import type { TokenBatch } from '../data/tokenizer.js';
 import { profileKernels, type KernelTime } from './bench-profile.js';
@@ -58,7 +58,8 @@ function randomBatch(rng: Rng, batch: number, seq: number, vocab: number): Token
   return { inputIds: ids, attentionMask: new Int32Array(batch * seq).fill(1), tokenTypeIds: new Int32Array(batch * seq), batchSize: batch, seqLen: seq };
 }
 
-export function benchTrainStep(shape: BenchShape): BenchResult {
+/** Async: steps read the loss back with data(), which every backend (webgpu included) supports. */
+export async function benchTrainStep(shape: BenchShape): Promise<BenchResult> {
   const encoder = SentenceEncoder.init(
     {
       ...DEFAULT_MODEL_CONFIG,
@@ -85,8 +86,8 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     size: shape.batch,
   };
   const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
-  const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
-  for (let i = 0; i < shape.warmup; i++) step();
+  const step = () => trainStepAsync(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
+  for (let i = 0; i < shape.warmup; i++) await step();
   // RSS samples at steps 1, every steps/10, and the last (reading RSS costs microseconds)
   const every = Math.max(1, Math.floor(shape.steps / 10));
   const rss: Record<string, number> = {};
@@ -94,7 +95,7 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
   profiler?.start();
   const t0 = performance.now();
   for (let i = 1; i <= shape.steps; i++) {
-    step(); // each step reads the loss back, so timing includes the sync
+    await step(); // each step reads the loss back, so timing includes the sync
     if (i === 1 || i % every === 0 || i === shape.steps) rss[String(i)] = Math.round(process.memoryUsage.rss() / 2 ** 20);
   }
   const dt = (performance.now() - t0) / 1000 / shape.steps;

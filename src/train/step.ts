@@ -38,17 +38,36 @@ export function batchLoss(encoder: SentenceEncoder, batch: TensorBatch, loss: Lo
   return computeLoss(loss, { embeddings, scores: batch.scores });
 }
 
-export function trainStep(encoder: SentenceEncoder, optimizer: AdamW, batch: TensorBatch, opts: StepOptions): StepResult {
+/** Gradients, clipped gradients and their norm for one step (nothing read back yet). */
+function stepGradients(encoder: SentenceEncoder, batch: TensorBatch, opts: StepOptions) {
   const vars = Object.values(trainableParams(encoder.params));
   const cached = opts.miniBatchSize !== undefined && opts.miniBatchSize > 0 && opts.miniBatchSize < batch.size;
   const { value, grads } = cached
     ? gradCache(encoder, batch, { loss: opts.loss, miniBatchSize: opts.miniBatchSize!, seed: opts.seed })
     : tf.variableGrads(() => batchLoss(encoder, batch, opts.loss, opts.seed), vars);
   const { grads: clipped, norm } = clipByGlobalNorm(grads, opts.maxGradNorm);
-  const [loss, gradNorm] = [value.dataSync()[0], norm.dataSync()[0]];
+  return { value, grads, clipped, norm };
+}
+
+function finishStep(optimizer: AdamW, g: ReturnType<typeof stepGradients>, loss: number, gradNorm: number, lr: number): StepResult {
   // A NaN/Inf loss or gradient would poison the weights and AdamW's moments for good: skip the update.
   const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
-  if (applied) optimizer.apply(clipped, opts.lr);
-  tf.dispose([value, norm, grads, clipped]);
+  if (applied) optimizer.apply(g.clipped, lr);
+  tf.dispose([g.value, g.norm, g.grads, g.clipped]);
   return { loss, gradNorm, applied };
+}
+
+export function trainStep(encoder: SentenceEncoder, optimizer: AdamW, batch: TensorBatch, opts: StepOptions): StepResult {
+  const g = stepGradients(encoder, batch, opts);
+  return finishStep(optimizer, g, g.value.dataSync()[0], g.norm.dataSync()[0], opts.lr);
+}
+
+/**
+ * The same step, reading the loss and norm back asynchronously: the webgpu backend cannot read
+ * synchronously in Node (tfjs-backend-webgpu's readSync needs OffscreenCanvas).
+ */
+export async function trainStepAsync(encoder: SentenceEncoder, optimizer: AdamW, batch: TensorBatch, opts: StepOptions): Promise<StepResult> {
+  const g = stepGradients(encoder, batch, opts);
+  const [loss, norm] = await Promise.all([g.value.data(), g.norm.data()]);
+  return finishStep(optimizer, g, loss[0], norm[0], opts.lr);
 }
