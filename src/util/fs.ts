@@ -82,11 +82,25 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
   }
 }
 
+/**
+ * Test hook, for test/train/sigkill.test.ts only: CONTRASTIVE_TEST_APPEND_PAUSE_MS=<ms> splits every
+ * `appendText` into two writes that far apart, so that a kill can be aimed at a half-written line
+ * (an append otherwise takes microseconds). Unset, nothing changes.
+ */
+const APPEND_PAUSE_MS = Number(process.env.CONTRASTIVE_TEST_APPEND_PAUSE_MS ?? 0);
+
 /** Append `text` to the file at `path` (or replace its contents); a failure (a full disk, a read-only file) is a UserError naming the file. */
 export async function appendText(path: string, text: string, opts: { replace?: boolean } = {}): Promise<void> {
-  await (opts.replace ? writeFile : appendFile)(path, text).catch((err) => {
+  const fail = (err: unknown) => {
     throw userError(path, undefined, `cannot write: ${fsReason(err)}`);
-  });
+  };
+  if (APPEND_PAUSE_MS > 0 && !opts.replace && text.length > 1) {
+    const half = Math.floor(text.length / 2);
+    await appendFile(path, text.slice(0, half)).catch(fail);
+    await new Promise((resolve) => setTimeout(resolve, APPEND_PAUSE_MS));
+    text = text.slice(half);
+  }
+  await (opts.replace ? writeFile : appendFile)(path, text).catch(fail);
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
