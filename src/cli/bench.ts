@@ -42,6 +42,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     intFlag(argv.merge, '--merge', 0);
     intFlag(argv.warmup, '--warmup', 0);
     if (argv.hidden % argv.heads !== 0) throw new UserError(`--heads: ${argv.heads} does not divide --hidden ${argv.hidden}`);
+    if (argv.seq > (argv as unknown as Record<string, number>)['max-positions']) throw new UserError(`--seq: ${argv.seq} tokens exceed --max-positions ${(argv as unknown as Record<string, number>)['max-positions']}`);
     if (argv.merge === 1) throw new UserError('--merge: merging needs at least 2 models');
     if (argv.merge > 0) {
       const flags = argv as unknown as Record<string, number>;

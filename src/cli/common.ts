@@ -1,5 +1,6 @@
 /** Options and helpers shared by the CLI commands. */
 import type { Argv } from 'yargs';
+import * as tf from '@tensorflow/tfjs';
 import { BACKEND_REQUESTS, initBackend, type BackendRequest, type BackendInfo } from '../backend/select.js';
 import { userError } from '../util/errors.js';
 
@@ -17,6 +18,16 @@ export function withBackend<T>(y: Argv<T>): Argv<T & BackendArgs> {
     type: 'number',
     describe: 'Threads for the native backend (default: CONTRASTIVE_THREADS, else the physical cores); results are bitwise repeatable for a given count',
   }) as unknown as Argv<T & BackendArgs>;
+}
+
+/**
+ * tfjs's cpu backend prints a five-line "install our node backend" banner on stderr at its first tensor
+ * (also when a command that needs no backend choice, such as `export --no-verify`, uses it), which made
+ * every error more than one line; the CLI's `backend:` line says which backend runs. tfjs 4.22 reads its
+ * PROD flag only to silence such console warnings (tf.enableProdMode), so the CLI sets it.
+ */
+export function quietTfjsWarnings(): void {
+  tf.env().set('PROD', true);
 }
 
 /**

@@ -11,10 +11,12 @@ import { encodeCommand } from './encode.js';
 import { mergeCommand } from './merge.js';
 import { pipelineCommand } from './pipeline.js';
 import { UserError } from '../util/errors.js';
+import { quietTfjsWarnings } from './common.js';
 
 const EXIT_USAGE = 2;
 
 async function main(): Promise<void> {
+  quietTfjsWarnings();
   try {
     await yargs(hideBin(process.argv))
       .scriptName('contrastive')
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
       .alias('h', 'help')
       .wrap(Math.min(110, process.stdout.columns || 100))
       .fail((msg, err) => {
-        throw err ?? new UserError(msg);
+        throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' ')); // yargs words some failures on several lines: one line, as every error
       })
       .parseAsync();
   } catch (err) {

@@ -1,5 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { RecordBatchReader, Type, type RecordBatch, type Schema } from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
+import { Message } from 'apache-arrow/fb/message';
+import { MessageHeader } from 'apache-arrow/fb/message-header';
+import './arrow-guard.js';
 import { UserError, userError } from '../util/errors.js';
 import type { PairRecord } from './records.js';
 import { classifySchema, describeColumns, isNumericField, isStringField, typeName, type SchemaInfo } from './schema.js';
@@ -64,14 +68,58 @@ function checkBatch(path: string, index: number, batch: RecordBatch): void {
 }
 
 /**
+ * The footer's block for record batch `index` of an IPC *file* must lie inside the file and point at a
+ * record-batch message: apache-arrow's file reader skips a schema message found there and reads the same
+ * block again, forever (a damaged footer hung the reader). One small read of the message's header.
+ */
+async function checkBlock(path: string, fh: FileHandle, reader: RecordBatchReader, index: number): Promise<void> {
+  try {
+    await checkBlockUnsafe(path, fh, reader, index);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw userError(path, `record batch ${index}`, `the footer's entry for it cannot be read (${(e as Error).message}); the file is damaged`);
+  }
+}
+
+async function checkBlockUnsafe(path: string, fh: FileHandle, reader: RecordBatchReader, index: number): Promise<void> {
+  const block = (reader as unknown as { footer: { getRecordBatch(i: number): { offset: number | bigint; metaDataLength: number; bodyLength: number | bigint } | null } }).footer.getRecordBatch(index);
+  const where = `record batch ${index}`;
+  const size = (await fh.stat()).size;
+  const offset = Number(block?.offset);
+  const metaLength = Number(block?.metaDataLength);
+  const bodyLength = Number(block?.bodyLength);
+  if (!block || !(offset >= 0 && metaLength >= 8 && bodyLength >= 0 && offset + metaLength + bodyLength <= size)) {
+    throw userError(path, where, `the footer places it outside the ${size}-byte file; the file is damaged`);
+  }
+  const meta = Buffer.alloc(metaLength);
+  await fh.read(meta, 0, metaLength, offset);
+  const skip = meta.readInt32LE(0) === -1 ? 8 : 4; // continuation marker + length, or (pre-1.0) the length alone
+  const length = meta.readInt32LE(skip - 4);
+  if (!(length > 0 && skip + length <= metaLength)) throw userError(path, where, `its message header says ${length} bytes, the footer ${metaLength - skip}; the file is damaged`);
+  let header: MessageHeader;
+  try {
+    header = Message.getRootAsMessage(new ByteBuffer(meta.subarray(skip, skip + length))).headerType();
+  } catch (e) {
+    throw userError(path, where, `its message header cannot be read (${(e as Error).message}); the file is damaged`);
+  }
+  if (header !== MessageHeader.RecordBatch) throw userError(path, where, `the footer points at a ${MessageHeader[header] ?? `type-${header}`} message, not a record batch; the file is damaged`);
+}
+
+/**
  * The record batches of an open reader, each checked (`checkBatch`); errors apache-arrow throws while
  * reading a batch (a truncated stream, a bad message) become UserErrors naming the file and the batch,
- * and a file is read for no more batches than its footer declares (a damaged footer made the reader loop).
+ * and a file is read for no more batches than its footer declares, each block checked first (`checkBlock`).
  */
-async function* checkedBatches(path: string, reader: RecordBatchReader): AsyncGenerator<RecordBatch> {
-  const declared = declaredBatches(reader);
+async function* checkedBatches(path: string, fh: FileHandle, reader: RecordBatchReader): AsyncGenerator<RecordBatch> {
+  let declared: number | undefined;
+  try {
+    declared = declaredBatches(reader);
+  } catch (e) {
+    throw userError(path, undefined, `the footer cannot be read (${(e as Error).message}); the file is damaged`);
+  }
   const it = (reader as unknown as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
   for (let index = 0; declared === undefined || index < declared; index++) {
+    if (declared !== undefined) await checkBlock(path, fh, reader, index);
     let next: IteratorResult<RecordBatch>;
     try {
       next = await it.next();
@@ -80,7 +128,12 @@ async function* checkedBatches(path: string, reader: RecordBatchReader): AsyncGe
       throw userError(path, `record batch ${index}`, `cannot be read (${(e as Error).message}); the file is truncated or damaged`);
     }
     if (next.done) return;
-    checkBatch(path, index, next.value);
+    try {
+      checkBatch(path, index, next.value);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw userError(path, `record batch ${index}`, `cannot be read (${(e as Error).message}); the file is damaged`);
+    }
     yield next.value;
   }
 }
@@ -104,7 +157,7 @@ export async function openArrow(path: string): Promise<{ fh: FileHandle; reader:
     await reader.open();
     if (!reader.schema) throw new Error('no schema');
     const schema = reader.schema;
-    return { fh, reader: { schema, [Symbol.asyncIterator]: () => checkedBatches(path, reader as unknown as RecordBatchReader) } };
+    return { fh, reader: { schema, [Symbol.asyncIterator]: () => checkedBatches(path, fh, reader as unknown as RecordBatchReader) } };
   } catch (e) {
     await fh.close();
     if (e instanceof UserError) throw e;

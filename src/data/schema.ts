@@ -28,13 +28,22 @@ export function isNumericField(schema: Schema, name: string): boolean {
   return t === Type.Int || t === Type.Float;
 }
 
+/** The type in words; a damaged schema's nested type (a list without its child) cannot say, and says so. */
+function typeString(type: DataType | undefined): string {
+  try {
+    return String(type ?? 'missing');
+  } catch {
+    return 'a damaged type';
+  }
+}
+
 /** `"anchor" (Utf8), "n" (Int32)` — the columns with their Arrow types, for error messages. */
 export function describeColumns(schema: Schema): string {
-  return schema.fields.map((f) => `${JSON.stringify(f.name)} (${String(f.type)})`).join(', ') || '(no columns)';
+  return schema.fields.map((f) => `${JSON.stringify(f.name)} (${typeString(f.type)})`).join(', ') || '(no columns)';
 }
 
 export function typeName(schema: Schema, name: string): string {
-  return String(fieldType(schema, name) ?? 'missing');
+  return typeString(fieldType(schema, name));
 }
 
 /** What keeps `schema` from being a `pairs` file ([] when it is one). */

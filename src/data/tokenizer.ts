@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { userError } from '../util/errors.js';
+import { UserError, userError } from '../util/errors.js';
 
 /** Token ids of a batch of texts, row-major [batchSize, seqLen], right-padded with `padId`. */
 export interface TokenBatch {
@@ -58,6 +58,7 @@ export class TextTokenizer {
     } catch (e) {
       throw userError(path, undefined, `tokenizer file is not valid JSON (${(e as Error).message})`);
     }
+    checkIds(path, json);
     let tok: Tokenizer;
     try {
       tok = new Tokenizer(json, {});
@@ -66,13 +67,15 @@ export class TextTokenizer {
     }
     const vocab = tok.get_vocab(true);
     let maxId = -1;
-    for (const id of vocab.values()) maxId = Math.max(maxId, id);
-    // Ids index an embedding table: a stray huge id would make it gigabytes. Real vocabularies are dense.
-    if (maxId >= Math.max(4 * vocab.size, 1024)) {
-      throw userError(path, 'model.vocab', `has an id of ${maxId} among only ${vocab.size} tokens; ids must be dense (0..${vocab.size - 1}), the file is damaged`);
-    }
+    for (const id of vocab.values()) maxId = Math.max(maxId, id); // dense: checkIds has checked
     const padId = json.padding?.pad_id ?? ['[PAD]', '<pad>', '<PAD>'].map((t) => tok.token_to_id(t)).find((id) => id !== undefined) ?? 0;
-    return new TextTokenizer(tok, path, maxId + 1, padId);
+    if (!(Number.isSafeInteger(padId) && padId >= 0 && padId <= maxId)) throw userError(path, 'padding.pad_id', `is ${JSON.stringify(padId)}; expected one of the tokenizer's ids, 0..${maxId}`);
+    try {
+      return new TextTokenizer(tok, path, maxId + 1, padId);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw userError(path, undefined, `not a usable Hugging Face tokenizer.json: it cannot encode a test text (${(e as Error).message})`);
+    }
   }
 
   /** Number of special tokens added around a single text (2 for `[CLS] $A [SEP]`). */
@@ -131,4 +134,27 @@ function findSub(hay: number[], needle: number[]): number {
     return i;
   }
   return -1;
+}
+
+/**
+ * The ids the file lists must be whole numbers ≥ 0 and dense, checked on the JSON before the tokenizer
+ * library sees it: it sizes tables by the largest id, so one damaged id (1e9) meant minutes of work and
+ * gigabytes of memory before any error. UserError naming the file and the token.
+ */
+function checkIds(path: string, json: unknown): void {
+  const j = json as { model?: { vocab?: unknown }; added_tokens?: unknown } | null;
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) throw userError(path, undefined, 'not a Hugging Face tokenizer.json (expected a JSON object)');
+  const vocab = j.model?.vocab;
+  let count = 0;
+  let maxId = -1;
+  const take = (field: string, token: unknown, id: unknown) => {
+    if (!(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0)) throw userError(path, field, `token ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids are whole numbers ≥ 0, the file is damaged`);
+    count++;
+    maxId = Math.max(maxId, id);
+  };
+  if (Array.isArray(vocab)) [count, maxId] = [vocab.length, vocab.length - 1]; // Unigram: [piece, score], the id is the index
+  else if (vocab !== null && typeof vocab === 'object') for (const [token, id] of Object.entries(vocab)) take('model.vocab', token, id);
+  if (Array.isArray(j.added_tokens)) for (const t of j.added_tokens) take('added_tokens', (t as { content?: unknown })?.content, (t as { id?: unknown })?.id);
+  // Ids index an embedding table: a stray huge id would make it gigabytes. Real vocabularies are dense.
+  if (maxId >= Math.max(4 * count, 1024)) throw userError(path, 'model.vocab', `has an id of ${maxId} among only ${count} tokens; ids must be dense (0..${count - 1}), the file is damaged`);
 }

@@ -11,7 +11,7 @@ import {
 } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import type { IdKind } from './input.js';
-import { ensureDir, tempSibling } from '../util/fs.js';
+import { ensureDir, fsReason, tempSibling } from '../util/fs.js';
 import { FileSink } from '../data/arrow-writer.js';
 import { userError } from '../util/errors.js';
 
@@ -49,7 +49,7 @@ export class EmbeddingFileWriter {
       await ensureDir(dirname(opts.path));
       w.fd = openSync(w.tmp, 'w');
     } catch (e) {
-      throw userError(opts.path, undefined, `cannot write output (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw userError(opts.path, undefined, `cannot write output (${fsReason(e)})`);
     }
     w.writer = new RecordBatchFileWriter();
     w.writer.reset(new FileSink(w.fd), w.schema);
@@ -66,7 +66,11 @@ export class EmbeddingFileWriter {
     const embType = this.schema.fields[1].type as FixedSizeList<Float32>;
     const emb = makeData({ type: embType, length: n, nullCount: 0, child: values });
     const data = makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children: [idColumn(this.idKind, ids), emb] });
-    this.writer.write(new RecordBatch(this.schema, data));
+    try {
+      this.writer.write(new RecordBatch(this.schema, data));
+    } catch (e) {
+      throw userError(this.path, undefined, `cannot write output (${fsReason(e)})`); // a full disk, a file-size limit
+    }
     this.rows += n;
   }
 
@@ -75,6 +79,9 @@ export class EmbeddingFileWriter {
     if (!this.writer || this.fd === undefined) throw new Error('EmbeddingFileWriter is closed');
     try {
       this.writer.finish();
+    } catch (e) {
+      await rm(this.tmp, { force: true });
+      throw userError(this.path, undefined, `cannot write output (${fsReason(e)})`);
     } finally {
       closeSync(this.fd);
       this.writer = undefined;
@@ -84,7 +91,7 @@ export class EmbeddingFileWriter {
       await rename(this.tmp, this.path);
     } catch (e) {
       await rm(this.tmp, { force: true });
-      throw userError(this.path, undefined, `cannot write output (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw userError(this.path, undefined, `cannot write output (${fsReason(e)})`);
     }
   }
 

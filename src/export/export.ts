@@ -4,15 +4,15 @@
  * moved into place: the fp32 graph against the TensorFlow.js encoder, the int8 graph by its cosine
  * agreement with fp32.
  */
-import { copyFile, readdir, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, rmdir, stat, writeFile, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import type { ModelConfig, Pooling } from '../model/config.js';
 import { bakeExpert, resolveTask } from '../model/moe.js';
 import { SentenceEncoder } from '../model/encoder.js';
 import { encoderWeights, writeModelFolder } from '../folder/write.js';
-import { userError } from '../util/errors.js';
+import { UserError, userError } from '../util/errors.js';
 import { loadEncoder, readModelFolder, type ModelFolder } from '../folder/read.js';
-import { ensureDir, tempSibling, writeDirAtomic } from '../util/fs.js';
+import { ensureDir, fsReason, tempSibling, writeDirAtomic } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset, type ParamData } from './bert-graph.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
 import { createSession, type OrtSession } from '../onnx/session.js';
@@ -78,7 +78,7 @@ async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw userError(path, undefined, `cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw userError(path, undefined, `cannot write: ${fsReason(err)}`);
   }
 }
 
@@ -88,13 +88,21 @@ async function copyMetadata(from: string, to: string): Promise<void> {
     const info = await stat(src).catch(() => undefined);
     if (!info) continue;
     const dst = join(to, name);
-    if (info.isDirectory()) {
-      await cp(src, dst, { recursive: true });
-    } else {
-      await ensureDir(dirname(dst));
-      const tmp = tempSibling(dst);
-      await copyFile(src, tmp);
-      await rename(tmp, dst);
+    try {
+      if (info.isDirectory()) {
+        await cp(src, dst, { recursive: true });
+      } else {
+        await ensureDir(dirname(dst));
+        const tmp = tempSibling(dst);
+        await copyFile(src, tmp).catch(async (err) => {
+          await rm(tmp, { force: true });
+          throw err;
+        });
+        await rename(tmp, dst);
+      }
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw userError(dst, undefined, `cannot write: ${fsReason(err)}`);
     }
   }
 }
@@ -169,11 +177,24 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
       }
     }
 
-    await ensureDir(onnxDir);
-    if (resolve(outDir) !== resolve(opts.model)) await copyMetadata(opts.model, outDir);
-    await writeFileAtomic(path, fp32);
+    // A new --output folder is built at a temp path and renamed into place (a failed write, e.g. a full
+    // disk, leaves nothing); into an existing folder each file is written atomically, and an onnx/
+    // folder this export created is removed again if its files cannot be written.
+    const fill = async (dir: string) => {
+      await ensureDir(join(dir, 'onnx'));
+      if (resolve(outDir) !== resolve(opts.model)) await copyMetadata(opts.model, dir);
+      await writeFileAtomic(join(dir, 'onnx', 'model.onnx'), fp32);
+      if (quantized) await writeFileAtomic(join(dir, 'onnx', 'model_quantized.onnx'), quantized);
+    };
+    if (!(await stat(outDir).then(() => true, () => false))) await writeDirAtomic(outDir, fill);
+    else {
+      const hadOnnx = await stat(onnxDir).then(() => true, () => false);
+      await fill(outDir).catch(async (err) => {
+        if (!hadOnnx) await rmdir(onnxDir).catch(() => undefined); // only when empty: never what was there
+        throw err;
+      });
+    }
     if (quantized) {
-      await writeFileAtomic(quantizedPath, quantized);
       result.quantizedPath = quantizedPath;
       result.quantizedBytes = quantized.length;
     }

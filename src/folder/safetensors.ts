@@ -35,6 +35,7 @@ import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promise
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userError, UserError } from '../util/errors.js';
+import { fsReason } from '../util/fs.js';
 
 export type SafeDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
 
@@ -411,8 +412,7 @@ function fsMessage(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'ENOENT') return 'no such file or directory';
   if (err.code === 'EISDIR') return 'is a directory, expected a .safetensors file';
-  if (err.code === 'EACCES') return 'permission denied';
-  return err.message ?? String(e);
+  return err.code ? fsReason(err) : (err.message ?? String(e));
 }
 
 /** fsync the folder holding `path` so a rename into it survives a crash (best effort: not every platform can). */

@@ -134,7 +134,7 @@ export const MERGE_SLICE = 1 << 16;
  * sum; the first term is assigned, not added to 0, so w = 1 keeps −0 and reproduces a model bit for
  * bit), the first model's values for integer tensors.
  */
-function mergedWeights(files: SafetensorsFile[], weights: number[], counts: MergeResult['tensors']): WeightSource {
+function mergedWeights(files: SafetensorsFile[], paths: string[], weights: number[], counts: MergeResult['tensors']): WeightSource {
   const specs = new Map(files[0].specs.map((s) => [s.name, s]));
   async function* slices(name: string): AsyncGenerator<TensorData> {
     const spec = specs.get(name)!;
@@ -151,6 +151,8 @@ function mergedWeights(files: SafetensorsFile[], weights: number[], counts: Merg
       for (let m = 0; m < files.length; m++) {
         if (weights[m] === 0) continue;
         const data = (await files[m].readSlice(name, start, count)) as Float32Array;
+        const bad = data.findIndex((x) => !Number.isFinite(x)); // as loadEncoder refuses them: a NaN would spread into the merged model
+        if (bad >= 0) throw userError(paths[m], name, `holds ${data[bad]} at index ${start + bad}: the weights are broken (a run that diverged?); refusing to merge them`);
         const w = weights[m];
         if (started) for (let i = 0; i < count; i++) acc[i] += w * data[i];
         else for (let i = 0; i < count; i++) acc[i] = w * data[i];
@@ -204,7 +206,7 @@ export async function mergeModels(opts: MergeOptions): Promise<MergeResult> {
     await writeDirAtomic(opts.output, (tmp) =>
       writeModelFolder(tmp, {
         config,
-        weights: mergedWeights(files, weights, counts),
+        weights: mergedWeights(files, folders.map((f) => f.weightsPath), weights, counts),
         tokenizerPath: first.tokenizerPath,
         maxLength: first.maxLength,
         prompts: first.prompts,

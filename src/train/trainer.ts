@@ -6,7 +6,7 @@
  * functions of the recipe's seed, so a run resumed from `checkpoint-N` continues exactly as the
  * uninterrupted run would have.
  */
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
@@ -22,7 +22,7 @@ import { trainStep } from './step.js';
 import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
 import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, primaryMetric, pruneCheckpoints, type CheckpointEntry, type TrainerState } from './checkpoint.js';
-import { ensureDir, removeTempSiblings } from '../util/fs.js';
+import { appendText, ensureDir, removeTempSiblings, tempSibling } from '../util/fs.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
 import type { ModelCardInfo } from '../folder/model-card.js';
@@ -145,7 +145,10 @@ async function truncateMetrics(path: string, step: number): Promise<void> {
       return false;
     }
   });
-  await writeFile(path, kept.map((l) => l + '\n').join(''));
+  // a temp file renamed over the old one: a kill during this rewrite must not lose the lines being kept
+  const tmp = tempSibling(path);
+  await appendText(tmp, kept.map((l) => l + '\n').join(''), { replace: true });
+  await rename(tmp, path);
 }
 
 /** "rows 3, 17, 42 of data/train.arrow" (at most `max` rows listed). */
@@ -246,7 +249,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
     }
     optimizer = new AdamW(trainableParams(encoder.params), adamOpts);
     await ensureDir(opts.output);
-    await writeFile(join(opts.output, 'metrics.jsonl'), '');
+    await appendText(join(opts.output, 'metrics.jsonl'), '', { replace: true });
   }
 
   const metricsPath = join(opts.output, 'metrics.jsonl');
@@ -317,7 +320,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
         // JSON has no NaN: non-finite values are written as strings so every line stays parseable.
         const num = (x: number) => (Number.isFinite(x) ? x : String(x));
         const line = { step: event.step, epoch: event.epoch, dataset: dataset.name, loss: num(loss), lr, grad_norm: num(gradNorm), pairs_per_s: event.pairsPerSec, time: now / 1000, ...(skipped ? { skipped: true } : {}) };
-        await appendFile(metricsPath, JSON.stringify(line) + '\n');
+        await appendText(metricsPath, JSON.stringify(line) + '\n');
         yield event;
         badInARow = skipped ? badInARow + 1 : 0;
         if (badInARow > config.train.maxBadSteps) {
@@ -333,7 +336,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
         if (config.train.evalEvery > 0 && state.step % config.train.evalEvery === 0 && state.step < totalSteps) {
           const metrics = await evaluate();
           if (metrics) {
-            await appendFile(metricsPath, JSON.stringify({ step: state.step, eval: metrics }) + '\n');
+            await appendText(metricsPath, JSON.stringify({ step: state.step, eval: metrics }) + '\n');
             const primary = primaryMetric(metrics);
             if (primary) lastEval = { step: state.step, ...primary };
             yield { type: 'eval', step: state.step, metrics };
@@ -363,7 +366,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       return;
     }
     const metrics = await evaluate();
-    if (metrics) await appendFile(metricsPath, JSON.stringify({ step: state.step, eval: metrics }) + '\n');
+    if (metrics) await appendText(metricsPath, JSON.stringify({ step: state.step, eval: metrics }) + '\n');
     const finalPath = join(opts.output, 'final');
     await save(finalPath, metrics);
     yield { type: 'end', step: state.step, path: finalPath, seconds: (Date.now() - started) / 1000, metrics };

@@ -1,7 +1,7 @@
 /** Small filesystem helpers for all-or-nothing outputs. */
 import { readFileSync } from 'node:fs';
-import { readdir, rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
-import { userError } from './errors.js';
+import { appendFile, readdir, rename, rm, mkdir, writeFile, stat } from 'node:fs/promises';
+import { UserError, userError } from './errors.js';
 import { dirname, basename, join, resolve } from 'node:path';
 
 /** Node's message for an errno, in words a user reads ("permission denied", "read-only file system"). */
@@ -10,7 +10,8 @@ export function fsReason(err: unknown): string {
   const words: Record<string, string> = {
     EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
     EDQUOT: 'disk quota exceeded', ENOTDIR: 'a part of the path is a file, not a folder', EEXIST: 'exists and is not a folder', ENOENT: 'no such file or folder',
-    EISDIR: 'is a folder', ENAMETOOLONG: 'name too long',
+    EISDIR: 'is a folder', ENAMETOOLONG: 'name too long', EFBIG: 'file too large (a file-size limit, ulimit -f, or the file system)', EIO: 'input/output error',
+    EMFILE: 'too many open files', ELOOP: 'too many symbolic links',
   };
   return e?.code ? `${words[e.code] ?? e.code} (${e.code})` : String(e?.message ?? err);
 }
@@ -75,8 +76,31 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
     if (exists) await rm(old, { recursive: true, force: true });
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
+    // a file inside the temp folder is named at its final place: the temp folder is gone, the user knows `dir`
+    if (err instanceof UserError) err.message = err.message.replaceAll(tmp, dir);
     throw err;
   }
+}
+
+/**
+ * Test hook, for test/train/sigkill.test.ts only: CONTRASTIVE_TEST_APPEND_PAUSE_MS=<ms> splits every
+ * `appendText` into two writes that far apart, so that a kill can be aimed at a half-written line
+ * (an append otherwise takes microseconds). Unset, nothing changes.
+ */
+const APPEND_PAUSE_MS = Number(process.env.CONTRASTIVE_TEST_APPEND_PAUSE_MS ?? 0);
+
+/** Append `text` to the file at `path` (or replace its contents); a failure (a full disk, a read-only file) is a UserError naming the file. */
+export async function appendText(path: string, text: string, opts: { replace?: boolean } = {}): Promise<void> {
+  const fail = (err: unknown) => {
+    throw userError(path, undefined, `cannot write: ${fsReason(err)}`);
+  };
+  if (APPEND_PAUSE_MS > 0 && !opts.replace && text.length > 1) {
+    const half = Math.floor(text.length / 2);
+    await appendFile(path, text.slice(0, half)).catch(fail);
+    await new Promise((resolve) => setTimeout(resolve, APPEND_PAUSE_MS));
+    text = text.slice(half);
+  }
+  await (opts.replace ? writeFile : appendFile)(path, text).catch(fail);
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
