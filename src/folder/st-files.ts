@@ -7,7 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Pooling } from '../model/config.js';
+import { z } from 'zod';
 import { userError } from '../util/errors.js';
+import { flag, integer, mustBe, number } from '../config/fields.js';
+import { parseConfig } from '../config/parse.js';
 
 // ------------------------------------------------------------------------------------------------
 // tokenizer.json facts
@@ -349,6 +352,24 @@ export function parsePooling(raw: unknown, where: string, hiddenSize: number): P
     throw userError(where, 'include_prompt', 'false (prompt tokens left out of the pooling) is not supported; supported: true');
   }
   return modes[0] === 'pooling_mode_cls_token' ? 'cls' : 'mean';
+}
+
+/**
+ * sentence_bert_config.json and tokenizer_config.json, the keys read from them (others are kept and
+ * ignored): the sequence length the model was trained with. transformers writes int(1e30) as
+ * model_max_length for tokenizers without a limit, hence no upper bound there.
+ */
+const sentenceBertSchema = z.looseObject({ max_seq_length: integer({ min: 2 }).nullish(), do_lower_case: flag().nullish() }, { error: mustBe('a JSON object') });
+const tokenizerConfigSchema = z.looseObject({ model_max_length: number({ min: 1 }).nullish() }, { error: mustBe('a JSON object') });
+
+/** max_seq_length of a sentence_bert_config.json (absent file or key: undefined). */
+export function parseSentenceBertConfig(raw: unknown, where: string): number | undefined {
+  return raw === undefined ? undefined : parseConfig(sentenceBertSchema, raw, where).max_seq_length ?? undefined;
+}
+
+/** model_max_length of a tokenizer_config.json (absent file or key: undefined). */
+export function parseTokenizerConfig(raw: unknown, where: string): number | undefined {
+  return raw === undefined ? undefined : parseConfig(tokenizerConfigSchema, raw, where).model_max_length ?? undefined;
 }
 
 /** prompts and default_prompt_name of config_sentence_transformers.json (absent file: none). */

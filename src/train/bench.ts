@@ -72,7 +72,7 @@ export function benchTrainStep(shape: BenchShape): BenchResult {
     },
     size: shape.batch,
   };
-  const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
+  const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false, similarity: 'cosine' as const };
   const step = () => trainStep(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
   for (let i = 0; i < shape.warmup; i++) step();
   const t0 = performance.now();
