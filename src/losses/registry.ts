@@ -53,6 +53,8 @@ export const lossConfigSchema = z
 export type LossConfig = z.output<typeof lossConfigSchema>;
 
 interface LossSpec {
+  /** What it computes, for the README's loss table (scripts/config-tables.ts). */
+  definition: string;
   /** Data kinds the loss trains on, with the roles each needs. */
   kinds: Partial<Record<DataKind, { required: string[]; negatives: 'any' | 'one' | 'none' }>>;
   /** The batch needs no duplicate texts (in-batch negatives). */
@@ -60,16 +62,31 @@ interface LossSpec {
 }
 
 export const LOSS_SPECS: Record<LossName, LossSpec> = {
-  infonce: { kinds: { pairs: { required: ['anchor', 'positive'], negatives: 'any' } }, inBatchNegatives: true },
+  infonce: {
+    definition:
+      "sentence-transformers' MultipleNegativesRankingLoss: `−mean_i[s·cos(a_i,p_i) − log Σ_{d∈[P;N]} exp(s·cos(a_i,d))]`; `symmetric` adds positive→anchor (MultipleNegativesSymmetricRankingLoss); `similarity: \"dot\"` scores with raw dot products (SciMult: dot, temperature 0.01 = `scale` 100)",
+    kinds: { pairs: { required: ['anchor', 'positive'], negatives: 'any' } },
+    inBatchNegatives: true,
+  },
   angle: {
+    definition:
+      "AnglE v0.6 `AngleLoss`: CoSENT term, in-batch-negative term, angle term (complex division), combined per AnglE's formats A/B/C. The in-batch term reads labels as AnglE does (truncated to integers, non-zero = positive): use binary labels with it, or `ibnW` 0 on graded scores",
     kinds: {
       labelled: { required: ['text1', 'text2'], negatives: 'none' },
       pairs: { required: ['anchor', 'positive'], negatives: 'one' },
     },
     inBatchNegatives: true,
   },
-  cosent: { kinds: { labelled: { required: ['text1', 'text2'], negatives: 'none' } }, inBatchNegatives: false },
-  triplet: { kinds: { pairs: { required: ['anchor', 'positive', 'negative'], negatives: 'one' } }, inBatchNegatives: false },
+  cosent: {
+    definition: "sentence-transformers' CoSENTLoss (`angle` similarity = its AnglELoss)",
+    kinds: { labelled: { required: ['text1', 'text2'], negatives: 'none' } },
+    inBatchNegatives: false,
+  },
+  triplet: {
+    definition: "SPECTER/SciNCL: `mean(max(0, ‖a−p‖ − ‖a−n‖ + margin))` (torch TripletMarginLoss; `cosine` distance as SPECTER's option)",
+    kinds: { pairs: { required: ['anchor', 'positive', 'negative'], negatives: 'one' } },
+    inBatchNegatives: false,
+  },
 };
 
 /** Fill defaults and check every option of a `loss` section (`path`: where it sits in the file). */

@@ -257,7 +257,14 @@ export type EncoderOverrides = Partial<Pick<ModelConfig, (typeof FROM_OVERRIDES)
  */
 export const modelFromSchema = z.strictObject(
   {
-    from: z.string({ error: 'must be the path of a Hugging Face / sentence-transformers model folder' }).min(1, { error: 'must be the path of a Hugging Face / sentence-transformers model folder' }),
+    from: z
+      .string({ error: 'must be the path of a Hugging Face / sentence-transformers model folder' })
+      .min(1, { error: 'must be the path of a Hugging Face / sentence-transformers model folder' })
+      .meta({
+        type: 'string',
+        default: 'none',
+        description: "fine-tune a local Hugging Face / sentence-transformers folder (BERT, XLM-R or DeBERTa v1 without relative attention, `model.safetensors`); only `pooling`, `normalize`, the dropouts and `moe` may be set beside it, and `tokenizer` defaults to the folder's",
+      }),
     ...Object.fromEntries(FROM_OVERRIDES.map((k) => [k, modelSchema.shape[k].unwrap().optional()])) as {
       [K in (typeof FROM_OVERRIDES)[number]]: z.ZodOptional<ReturnType<(typeof modelSchema.shape)[K]['unwrap']>>;
     },

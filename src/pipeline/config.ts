@@ -59,7 +59,8 @@ const exportStageSchema = section({ name: stageName(), export: exportSchema });
 export const evalSchema = section({ models: names(1), data: names(1) });
 const evalStageSchema = section({ name: stageName(), eval: evalSchema });
 
-const STAGE_SCHEMAS = { train: trainStageSchema, merge: mergeStageSchema, export: exportStageSchema, eval: evalStageSchema } as const;
+/** Each stage kind's schema (the README's stage table is tested against them). */
+export const STAGE_SCHEMAS = { train: trainStageSchema, merge: mergeStageSchema, export: exportStageSchema, eval: evalStageSchema } as const;
 
 export interface TrainStage {
   kind: 'train';
