@@ -285,9 +285,6 @@ export const modelFromSchema = z.strictObject(
   },
 );
 
-/** Keys a recipe's `model` section may set next to `from`. */
-export const MODEL_FROM_KEYS = Object.keys(modelFromSchema.shape).filter((k) => k !== 'from');
-
 /** Validate `model: { from, ... }`; `where` names the recipe file. `moe` is checked once the folder's layer count is known (see loadEncoder). */
 export function validateModelFrom(model: Record<string, unknown>, where: string): { from: string; overrides: EncoderOverrides; moe?: unknown } {
   const { from, moe, ...overrides } = parseConfig(modelFromSchema, model, where, ['model']);

@@ -12,7 +12,7 @@ import { validateTrainConfig, loadTrainConfig } from '../../src/train/config.js'
 import { validateModelConfig, validateModelFrom, fromHfConfig } from '../../src/model/config.js';
 import { validateMoe } from '../../src/model/moe.js';
 import { validatePipelineConfig } from '../../src/pipeline/config.js';
-import { parseSentenceBertConfig, parseTokenizerConfig } from '../../src/folder/st-files.js';
+import { parsePooling, parseSentenceBertConfig, parseStConfig, parseTokenizerConfig } from '../../src/folder/st-files.js';
 import { editDistance, nearestKey } from '../../src/config/nearest.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -111,7 +111,7 @@ for (const [label, raw, expected] of pipelineCases) {
   test(`pipeline: ${label}`, () => refuses(() => validatePipelineConfig(raw, F), expected, label));
 }
 
-test('model folder files: config.json and sentence_bert_config.json fields are checked with the same machinery', () => {
+test('model folder files: config.json, sentence_bert_config.json, tokenizer_config.json, 1_Pooling/config.json and config_sentence_transformers.json are checked with the same machinery', () => {
   const sizes = { vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
   refuses(() => fromHfConfig({ ...sizes, hidden_size: '8' }, F), 'hidden_size: must be a positive integer, got "8"', 'string size');
   refuses(() => fromHfConfig({ ...sizes, num_attention_heads: 3 }, F), 'num_attention_heads: 3 does not divide hidden_size 8', 'heads');
@@ -129,6 +129,12 @@ test('model folder files: config.json and sentence_bert_config.json fields are c
   assert.equal(parseSentenceBertConfig({ max_seq_length: 256 }, F), 256);
   refuses(() => parseTokenizerConfig({ model_max_length: 'long' }, F), 'model_max_length: must be a number ≥ 1, got "long"', 'tokenizer_config');
   assert.equal(parseTokenizerConfig({ model_max_length: 1e30 }, F), 1e30); // transformers' "no limit"
+  refuses(() => parsePooling({ word_embedding_dimension: '8', pooling_mode_mean_tokens: true }, F, 8), 'word_embedding_dimension: must be a positive integer, got "8"', 'pooling dim');
+  refuses(() => parsePooling({ pooling_mode_mean_tokens: true, include_prompt: 'no' }, F, 8), 'include_prompt: must be true or false, got "no"', 'include_prompt');
+  assert.equal(parsePooling({ word_embedding_dimension: 8, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }, F, 8), 'cls');
+  refuses(() => parseStConfig({ prompts: { query: 3 } }, F), 'prompts.query: must be a string, got 3', 'prompt');
+  refuses(() => parseStConfig({ prompts: ['query: '] }, F), 'prompts: must be an object of prompt name → prefix, got ["query: "]', 'prompts list');
+  assert.deepEqual(parseStConfig({ prompts: { query: 'q: ' }, default_prompt_name: null, similarity_fn_name: 'cosine' }, F), { prompts: { query: 'q: ' }, defaultPromptName: null });
 });
 
 test('a recipe file: errors name the file given', () => {
