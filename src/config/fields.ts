@@ -4,6 +4,7 @@
  * the README tables (see table.ts), so the message, the check and the documentation share one source.
  */
 import { z } from 'zod';
+import { nearestKey } from './nearest.js';
 
 /** A value as a message shows it: JSON, except what JSON cannot say. */
 export function show(value: unknown): string {
@@ -79,6 +80,22 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
 }
 
 /** A JSON object with exactly these keys (others: "unknown key", with the nearest valid one suggested). */
-export function section<S extends z.ZodRawShape>(shape: S) {
-  return z.strictObject(shape, { error: (iss) => (iss.code === 'invalid_type' ? mustBe('an object')(iss) : undefined) });
+export function section<S extends z.ZodRawShape>(shape: S, aliases: Record<string, string> = {}) {
+  const valid = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code === 'invalid_type') return mustBe('an object')(iss);
+      if (iss.code === 'unrecognized_keys') return unknownKey(String(iss.keys[0]), valid, aliases);
+      return undefined;
+    },
+  });
+}
+
+/**
+ * "unknown key; valid keys: …; did you mean `batchSize`?": the nearest valid key, or the key that
+ * `aliases` maps the name to (what other tools call it: `learning_rate` for `lr`).
+ */
+export function unknownKey(key: string, valid: readonly string[], aliases: Record<string, string> = {}): string {
+  const near = aliases[key] ?? nearestKey(key, valid);
+  return `unknown key; valid keys: ${valid.join(', ')}${near ? `; did you mean \`${near}\`?` : ''}`;
 }

@@ -10,8 +10,7 @@
  */
 import { z } from 'zod';
 import { userError, type UserError } from '../util/errors.js';
-import { nearestKey } from './nearest.js';
-import { show } from './fields.js';
+import { show, unknownKey } from './fields.js';
 
 type Issue = z.core.$ZodIssue;
 type Path = ReadonlyArray<PropertyKey>;
@@ -23,20 +22,16 @@ export function formatPath(path: Path): string {
   return out;
 }
 
-/** The keys an object schema accepts (for the unknown-key message). */
+/** The keys of the object schema an issue came from (for the unknown-key message). */
 function shapeKeys(inst: unknown): string[] {
-  const def = (inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def;
-  return def?.shape ? Object.keys(def.shape) : [];
+  return Object.keys((inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape ?? {});
 }
 
 /** Wording for issues a field builder did not word itself (zod's structural issues). */
 const wording: z.core.$ZodErrorMap = (iss) => {
   switch (iss.code) {
-    case 'unrecognized_keys': {
-      const valid = shapeKeys(iss.inst);
-      const near = nearestKey(String(iss.keys[0]), valid);
-      return `unknown key; valid keys: ${valid.join(', ')}${near ? `; did you mean \`${near}\`?` : ''}`;
-    }
+    case 'unrecognized_keys':
+      return unknownKey(String(iss.keys[0]), shapeKeys(iss.inst));
     case 'invalid_type': {
       const want = iss.expected === 'object' ? 'an object' : iss.expected === 'array' ? 'a list' : `a ${iss.expected}`;
       return iss.input === undefined ? `required: ${want}` : `must be ${want}, got ${show(iss.input)}`;
@@ -57,7 +52,7 @@ function located(iss: Issue): { path: Path; message: string } {
 }
 
 /** The UserError for a failed parse: the first unknown key if any (it is the likeliest cause), else the first issue. */
-export function configError(error: z.ZodError, where: string, prefix: Path = []): UserError {
+function configError(error: z.ZodError, where: string, prefix: Path = []): UserError {
   const iss = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
   const { path, message } = located(iss);
   const field = formatPath([...prefix, ...path]);

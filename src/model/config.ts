@@ -1,7 +1,8 @@
 /**
  * Encoder configuration: the Hugging Face `BertConfig` fields we honour, in camelCase, plus the
- * sentence-embedding head (pooling, normalization). Plain data; `validateModelConfig` turns a JSON
- * object from a recipe into one, with errors that name the key and list valid values.
+ * sentence-embedding head (pooling, normalization). Plain data, with one zod schema per form it comes
+ * in: a recipe's `model` section (`modelSchema`), a recipe's `model: {from, ...}` (`modelFromSchema`)
+ * and a Hugging Face `config.json` (`hfConfigSchema`); errors name the file and key and list valid values.
  */
 import { z } from 'zod';
 import { userError } from '../util/errors.js';

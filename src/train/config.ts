@@ -75,6 +75,11 @@ export const optimSchema = section({
   saveTotalLimit: integer({ min: 0 }).default(0).meta({
     description: 'keep only the last K `checkpoint-<step>/` folders, plus the one with the best eval metric (nDCG@10 or Spearman, when `train.evalEvery` evaluates at checkpoint steps); 0 keeps all',
   }),
+}, {
+  // what transformers' TrainingArguments / sentence-transformers call them
+  learning_rate: 'lr', learningRate: 'lr', per_device_train_batch_size: 'batchSize', num_train_epochs: 'epochs', max_steps: 'maxSteps',
+  warmup_ratio: 'warmupRatio', weight_decay: 'weightDecay', max_grad_norm: 'maxGradNorm', save_steps: 'checkpointEvery', eval_steps: 'evalEvery',
+  save_total_limit: 'saveTotalLimit', mini_batch_size: 'miniBatchSize',
 }).superRefine((t, ctx) => {
   if (t.maxSteps === 0 && t.epochs <= 0) ctx.addIssue({ code: 'custom', path: ['epochs'], message: 'set epochs > 0 or maxSteps > 0' });
   if (t.miniBatchSize > t.batchSize) {

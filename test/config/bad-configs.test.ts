@@ -49,6 +49,7 @@ const recipeCases: Array<[string, unknown, string]> = [
   ['misspelled top key', { ...base, tokenzier: 'x' }, 'tokenzier: unknown key; valid keys: name, seed, tokenizer, model, datasets, loss, data, train; did you mean `tokenizer`?'],
   ['snake_case key', { ...base, train: { batch_size: 8 } }, 'train.batch_size: unknown key; valid keys: batchSize, miniBatchSize, epochs, maxSteps, lr, warmupRatio, weightDecay, maxGradNorm, checkpointEvery, evalEvery, maxBadSteps, saveTotalLimit; did you mean `batchSize`?'],
   ['misspelled loss option', { ...base, loss: { name: 'infonce', scael: 5 } }, 'loss.scael: unknown key; valid keys: name, scale, symmetric, similarity; did you mean `scale`?'],
+  ['another tool\'s name', { ...base, train: { learning_rate: 1e-4 } }, 'train.learning_rate: unknown key; valid keys: batchSize, miniBatchSize, epochs, maxSteps, lr, warmupRatio, weightDecay, maxGradNorm, checkpointEvery, evalEvery, maxBadSteps, saveTotalLimit; did you mean `lr`?'],
   ['nothing near', { ...base, bogus: 1 }, 'bogus: unknown key; valid keys: name, seed, tokenizer, model, datasets, loss, data, train'],
   ['nested dataset key', { tokenizer: 't', datasets: [{ path: 'a' }, { path: 'b', promts: {} }] }, 'datasets[1].promts: unknown key; valid keys: name, path, loss, columns, prompts, noDuplicates, task; did you mean `prompts`?'],
   // enums list their values
