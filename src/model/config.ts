@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { userError } from '../util/errors.js';
-import { flag, integer, mustBe, number, oneOf, section } from '../config/fields.js';
+import { flag, integer, mustBe, number, oneOf, section, show } from '../config/fields.js';
 import { parseConfig } from '../config/parse.js';
 import { nearestKey } from '../config/nearest.js';
 import { validateMoe, type MoeConfig } from './moe.js';
@@ -154,22 +154,31 @@ function toDebertaConfig(c: BertConfig): Record<string, unknown> {
   };
 }
 
+const LATER = 'full disentangled attention is a later step; supported: deberta with relative_attention false, as deepvk/deberta-v1-base';
+
 /**
- * What of a `deberta` config.json the forward pass (deberta.ts) does not implement, as a UserError:
- * relative (disentangled) attention, pos_att_type (it also changes the attention scale), embeddings
- * without positions, a factorised embedding size, talking heads.
+ * What of a `deberta` config.json the forward pass (deberta.ts) does not implement, refused: relative
+ * (disentangled) attention, pos_att_type (it also changes the attention scale), embeddings without
+ * positions, a factorised embedding size, talking heads.
  */
-function checkDeberta(hf: Record<string, unknown>, where: string): void {
-  const later = 'full disentangled attention is a later step; supported: deberta with relative_attention false, as deepvk/deberta-v1-base';
-  if (hf.relative_attention === true) throw userError(where, 'relative_attention', `true (DeBERTa's disentangled relative attention) is not supported yet; ${later}`);
-  const pos = hf.pos_att_type;
-  if (pos !== undefined && pos !== null && !(Array.isArray(pos) && pos.length === 0) && pos !== '') {
-    throw userError(where, 'pos_att_type', `${JSON.stringify(pos)} is not supported (it belongs to relative attention and changes the attention scale); supported: null`);
-  }
-  if (hf.position_biased_input === false) throw userError(where, 'position_biased_input', `false (no absolute positions: relative attention only) is not supported; ${later}`);
-  if (hf.embedding_size !== undefined && hf.embedding_size !== hf.hidden_size) throw userError(where, 'embedding_size', `${hf.embedding_size} (a projected embedding) is not supported; supported: equal to hidden_size`);
-  if (hf.talking_head === true) throw userError(where, 'talking_head', 'true is not supported; supported: false');
-}
+const debertaSchema = z
+  .looseObject({
+    relative_attention: flag().refine((v) => !v, { error: `true (DeBERTa's disentangled relative attention) is not supported yet; ${LATER}` }).optional(),
+    pos_att_type: z
+      .unknown()
+      .refine((v) => v === '' || (Array.isArray(v) && v.length === 0), {
+        error: (iss) => `${show(iss.input)} is not supported (it belongs to relative attention and changes the attention scale); supported: null`,
+      })
+      .optional(),
+    position_biased_input: flag().refine((v) => v, { error: `false (no absolute positions: relative attention only) is not supported; ${LATER}` }).optional(),
+    talking_head: flag().refine((v) => !v, { error: 'true is not supported; supported: false' }).optional(),
+    embedding_size: integer({ min: 1 }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.embedding_size !== undefined && c.embedding_size !== c.hidden_size) {
+      ctx.addIssue({ code: 'custom', path: ['embedding_size'], message: `${c.embedding_size} (a projected embedding) is not supported; supported: equal to hidden_size` });
+    }
+  });
 
 /** HF class defaults for keys a config.json may omit (BertConfig / XLMRobertaConfig / DebertaConfig `__init__`). */
 const HF_DEFAULTS: Record<ModelType, Record<'type_vocab_size' | 'layer_norm_eps' | 'pad_token_id' | 'max_position_embeddings', number>> = {
@@ -225,9 +234,9 @@ export function fromHfConfig(hf: Record<string, unknown>, where: string): BertCo
     oneOf(MODEL_TYPES, 'model_type', 'unsupported', ' (BertModel, XLMRobertaModel and DebertaModel without relative attention)').default('bert'),
     hf.model_type ?? undefined, where, ['model_type'],
   );
-  if (modelType === 'deberta') checkDeberta(hf, where);
   // transformers writes null for "use the class default" (e.g. pad_token_id), as an absent key reads
   const present = Object.fromEntries(Object.entries(hf).filter(([, v]) => v !== null));
+  if (modelType === 'deberta') parseConfig(debertaSchema, present, where);
   const c = parseConfig(hfConfigSchema(modelType), present, where);
   return {
     modelType,

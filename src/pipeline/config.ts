@@ -128,12 +128,13 @@ export function validatePipelineConfig(raw: unknown, where: string): PipelineCon
     const kinds = STAGE_KINDS.filter((k) => st[k] !== undefined);
     if (kinds.length !== 1) throw userError(where, path, `needs exactly one of ${STAGE_KINDS.join(', ')}${kinds.length ? `, got ${kinds.join(' and ')}` : ''}`);
     const kind = kinds[0];
-    const { name } = parseConfig(STAGE_SCHEMAS[kind], st, where, ['stages', i]) as { name: string };
+    const parsed = parseConfig(STAGE_SCHEMAS[kind], st, where, ['stages', i]);
+    const { name } = parsed;
     if (byName.has(name)) throw userError(where, `${path}.name`, `duplicate stage name ${JSON.stringify(name)}`);
     const at = `${path}.${kind}`;
     let stage: Stage;
     if (kind === 'train') {
-      const t = parseConfig(trainStageSchema, st, where, ['stages', i]);
+      const t = parsed as z.output<typeof trainStageSchema>;
       if (t.from !== undefined) earlier(t.from, `${path}.from`, true);
       const recipe = readRecipe(t.train, where, at);
       if (t.from !== undefined) {
@@ -144,17 +145,17 @@ export function validatePipelineConfig(raw: unknown, where: string): PipelineCon
       }
       stage = { kind, name, from: t.from, recipe: validateTrainConfig(recipe.raw, recipe.where) };
     } else if (kind === 'merge') {
-      const m = parseConfig(mergeStageSchema, st, where, ['stages', i]).merge;
+      const m = (parsed as z.output<typeof mergeStageSchema>).merge;
       m.models.forEach((ref, j) => earlier(ref, `${at}.models[${j}]`, true));
       const { models, weights, exampleData, maxExamples, temperature, batchSize, negatives, pooling, normalize } = m;
       // key order as pipeline.json has always recorded stage definitions (a rerun compares them as text)
       stage = { kind, name, models, weights, exampleData, maxExamples, temperature, batchSize, negatives, pooling, normalize };
     } else if (kind === 'export') {
-      const e = parseConfig(exportStageSchema, st, where, ['stages', i]).export;
+      const e = (parsed as z.output<typeof exportStageSchema>).export;
       earlier(e.model, `${at}.model`, true);
       stage = { kind, name, model: e.model, opset: e.opset, quantize: e.quantize };
     } else {
-      const e = parseConfig(evalStageSchema, st, where, ['stages', i]).eval;
+      const e = (parsed as z.output<typeof evalStageSchema>).eval;
       e.models.forEach((ref, j) => earlier(ref, `${at}.models[${j}]`, true));
       stage = { kind, name, models: e.models, data: e.data };
     }

@@ -121,6 +121,11 @@ test('model folder files: config.json, sentence_bert_config.json, tokenizer_conf
   refuses(() => fromHfConfig({ ...sizes, hidden_act: 'relu' }, F), 'hidden_act: unsupported activation "relu"; supported: gelu', 'activation');
   refuses(() => fromHfConfig({ ...sizes, is_decoder: true }, F), /^configs\/x\.json: is_decoder: decoder \/ cross-attention configurations are not supported/, 'decoder');
   refuses(() => fromHfConfig({ vocab_size: 10 }, F), 'hidden_size: required: a positive integer', 'missing');
+  const deberta = { ...sizes, model_type: 'deberta' };
+  refuses(() => fromHfConfig({ ...deberta, relative_attention: 'no' }, F), 'relative_attention: must be true or false, got "no"', 'deberta type');
+  refuses(() => fromHfConfig({ ...deberta, pos_att_type: 'c2p|p2c' }, F), 'pos_att_type: "c2p|p2c" is not supported (it belongs to relative attention and changes the attention scale); supported: null', 'deberta pos_att_type');
+  refuses(() => fromHfConfig({ ...deberta, embedding_size: 4 }, F), 'embedding_size: 4 (a projected embedding) is not supported; supported: equal to hidden_size', 'deberta embedding');
+  assert.equal(fromHfConfig({ ...deberta, relative_attention: false, pos_att_type: null, embedding_size: 8 }, F).typeVocabSize, 0);
   // transformers writes null for "the class default"; unknown keys are transformers' business
   assert.equal(fromHfConfig({ ...sizes, pad_token_id: null, architectures: ['BertModel'], some_future_key: 1 }, F).padTokenId, 0);
   refuses(() => parseSentenceBertConfig({ max_seq_length: '128' }, F), 'max_seq_length: must be an integer ≥ 2, got "128"', 'sbert string');
