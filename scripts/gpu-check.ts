@@ -121,7 +121,7 @@ async function profile(shape: string): Promise<object> {
   const ids = () => Int32Array.from({ length: f.batch * f.seq }, (_, i) => (i * 7919) % f.vocab);
   const tokens = () => ({ inputIds: ids(), attentionMask: new Int32Array(f.batch * f.seq).fill(1), tokenTypeIds: new Int32Array(f.batch * f.seq), batchSize: f.batch, seqLen: f.seq });
   const batch = { columns: { anchor: toInputs(tokens()), positive: toInputs(tokens()) }, size: f.batch };
-  const loss = { name: 'infonce' as const, scale: 20, symmetric: false };
+  const loss = { name: 'infonce' as const, scale: 20, symmetric: false, similarity: 'cosine' as const };
   await trainStepAsync(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0 }); // compiles every pipeline
   const vars = Object.values(trainableParams(encoder.params));
   const t = await tf.time(() => {

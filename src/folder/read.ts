@@ -25,7 +25,7 @@ import { SentenceEncoder } from '../model/encoder.js';
 import { openSafetensors, type SafetensorsFile } from './safetensors.js';
 import { paramsFromHf } from './weights.js';
 import {
-  asObject, parseModules, parsePooling, parseStConfig, readJsonFile, tokenizerIdCount, tokenizerVocab, type TokenizerJson,
+  asObject, parseModules, parsePooling, parseSentenceBertConfig, parseStConfig, parseTokenizerConfig, readJsonFile, tokenizerIdCount, tokenizerVocab, type TokenizerJson,
 } from './st-files.js';
 import { userError } from '../util/errors.js';
 
@@ -115,23 +115,13 @@ export async function readModelFolder(dir: string, opts: { requireTokenizer?: bo
 
   const limit = maxSequenceLength(bert);
   const sbertPath = join(modelDir, 'sentence_bert_config.json');
-  const sbert = (await readJsonFile(sbertPath, false)) as Record<string, unknown> | undefined;
+  const maxSeqLength = parseSentenceBertConfig(await readJsonFile(sbertPath, false), sbertPath);
   const tokCfgPath = join(modelDir, 'tokenizer_config.json');
-  const tokCfg = (await readJsonFile(tokCfgPath, false)) as Record<string, unknown> | undefined;
+  const modelMaxLength = parseTokenizerConfig(await readJsonFile(tokCfgPath, false), tokCfgPath);
   let maxLength: number;
-  if (sbert?.max_seq_length !== undefined && sbert.max_seq_length !== null && typeof sbert.max_seq_length !== 'number') {
-    throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${JSON.stringify(sbert.max_seq_length)}`);
-  }
-  if (typeof sbert?.max_seq_length === 'number') {
-    if (!Number.isInteger(sbert.max_seq_length) || sbert.max_seq_length < 2) {
-      throw userError(sbertPath, 'max_seq_length', `must be an integer of at least 2, got ${sbert.max_seq_length}`);
-    }
-    maxLength = Math.min(sbert.max_seq_length, limit); // the model cannot take more positions
-  } else if (typeof tokCfg?.model_max_length === 'number' && tokCfg.model_max_length < NO_LIMIT) {
-    maxLength = Math.min(tokCfg.model_max_length, limit);
-  } else {
-    maxLength = Math.min(512, limit);
-  }
+  if (maxSeqLength !== undefined) maxLength = Math.min(maxSeqLength, limit); // the model cannot take more positions
+  else if (modelMaxLength !== undefined && modelMaxLength < NO_LIMIT) maxLength = Math.min(modelMaxLength, limit);
+  else maxLength = Math.min(512, limit);
 
   const tokenizerPath = join(modelDir, 'tokenizer.json');
   if (opts.requireTokenizer ?? true) {

@@ -7,7 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Pooling } from '../model/config.js';
+import { z } from 'zod';
 import { userError } from '../util/errors.js';
+import { flag, integer, mustBe, number, text } from '../config/fields.js';
+import { parseConfig } from '../config/parse.js';
 
 // ------------------------------------------------------------------------------------------------
 // tokenizer.json facts
@@ -332,17 +335,48 @@ export function parseModules(raw: unknown, where: string): StPipeline {
   return pipeline;
 }
 
+/**
+ * sentence_bert_config.json and tokenizer_config.json, the keys read from them (others are kept and
+ * ignored): the sequence length the model was trained with. transformers writes int(1e30) as
+ * model_max_length for tokenizers without a limit, hence no upper bound there.
+ */
+const sentenceBertSchema = z.looseObject({ max_seq_length: integer({ min: 2 }).nullish(), do_lower_case: flag().nullish() }, { error: mustBe('a JSON object') });
+const tokenizerConfigSchema = z.looseObject({ model_max_length: number({ min: 1 }).nullish() }, { error: mustBe('a JSON object') });
+
+/** max_seq_length of a sentence_bert_config.json (absent file or key: undefined). */
+export function parseSentenceBertConfig(raw: unknown, where: string): number | undefined {
+  return raw === undefined ? undefined : parseConfig(sentenceBertSchema, raw, where).max_seq_length ?? undefined;
+}
+
+/** model_max_length of a tokenizer_config.json (absent file or key: undefined). */
+export function parseTokenizerConfig(raw: unknown, where: string): number | undefined {
+  return raw === undefined ? undefined : parseConfig(tokenizerConfigSchema, raw, where).model_max_length ?? undefined;
+}
+
+/** The keys of 1_Pooling/config.json and config_sentence_transformers.json that are read (others are ignored). */
+const poolingFileSchema = z.looseObject(
+  { word_embedding_dimension: integer({ min: 1 }).optional(), pooling_mode: text().optional(), include_prompt: flag().optional() },
+  { error: mustBe('a JSON object') },
+);
+const stConfigSchema = z.looseObject(
+  {
+    prompts: z.record(z.string(), z.string({ error: mustBe('a string') }), { error: mustBe('an object of prompt name → prefix') }).nullish(),
+    default_prompt_name: z.string({ error: mustBe('a prompt name or null') }).nullish(),
+  },
+  { error: mustBe('a JSON object') },
+);
+
 /** The pooling of a 1_Pooling/config.json; UserError for modes the encoder does not implement. */
 export function parsePooling(raw: unknown, where: string, hiddenSize: number): Pooling {
-  const cfg = asObject(raw, where);
+  const cfg = parseConfig(poolingFileSchema, raw, where);
   const on = Object.keys(cfg).filter((k) => k.startsWith('pooling_mode_') && cfg[k] === true);
-  const modeString = typeof cfg.pooling_mode === 'string' ? cfg.pooling_mode : undefined;
+  const modeString = cfg.pooling_mode;
   const modes = on.length ? on : modeString ? [`pooling_mode_${modeString}_token${modeString === 'cls' ? '' : 's'}`] : [];
   const supported = 'supported: pooling_mode_mean_tokens (mean) or pooling_mode_cls_token (cls), one of them';
   if (modes.length !== 1 || !['pooling_mode_mean_tokens', 'pooling_mode_cls_token'].includes(modes[0])) {
     throw userError(where, 'pooling_mode', `unsupported pooling ${modes.length ? modes.join(' + ') : '(none set)'}; ${supported}`);
   }
-  if (typeof cfg.word_embedding_dimension === 'number' && cfg.word_embedding_dimension !== hiddenSize) {
+  if (cfg.word_embedding_dimension !== undefined && cfg.word_embedding_dimension !== hiddenSize) {
     throw userError(where, 'word_embedding_dimension', `${cfg.word_embedding_dimension} does not match the model's hidden_size ${hiddenSize}`);
   }
   if (cfg.include_prompt === false) {
@@ -354,14 +388,6 @@ export function parsePooling(raw: unknown, where: string, hiddenSize: number): P
 /** prompts and default_prompt_name of config_sentence_transformers.json (absent file: none). */
 export function parseStConfig(raw: unknown, where: string): { prompts: Record<string, string>; defaultPromptName: string | null } {
   if (raw === undefined) return { prompts: {}, defaultPromptName: null };
-  const cfg = asObject(raw, where);
-  const prompts: Record<string, string> = {};
-  if (cfg.prompts !== undefined && cfg.prompts !== null) {
-    for (const [k, v] of Object.entries(asObject(cfg.prompts, `${where}: prompts`))) {
-      if (typeof v !== 'string') throw userError(where, `prompts.${k}`, 'must be a string');
-      prompts[k] = v;
-    }
-  }
-  const name = cfg.default_prompt_name;
-  return { prompts, defaultPromptName: typeof name === 'string' ? name : null };
+  const cfg = parseConfig(stConfigSchema, raw, where);
+  return { prompts: { ...(cfg.prompts ?? {}) }, defaultPromptName: cfg.default_prompt_name ?? null };
 }

@@ -75,7 +75,7 @@ export interface QueryEmbeddings {
 }
 
 const WHERE = 'angle loss';
-const POOLINGS: readonly AnglePooling[] = ['sum', 'mean'];
+export const ANGLE_POOLINGS: readonly AnglePooling[] = ['sum', 'mean'];
 const WEIGHTS = ['cosineW', 'ibnW', 'clnW', 'angleW'] as const;
 const TAUS = ['cosineTau', 'ibnTau', 'angleTau'] as const;
 
@@ -84,7 +84,7 @@ function resolveOptions(opts: Partial<AnglEOptions>): AnglEOptions {
   const o: AnglEOptions = { ...ANGLE_DEFAULTS };
   for (const k of WEIGHTS) o[k] = checkNumber(WHERE, k, opts[k] ?? ANGLE_DEFAULTS[k], 'nonNegative');
   for (const k of TAUS) o[k] = checkNumber(WHERE, k, opts[k] ?? ANGLE_DEFAULTS[k], 'positive');
-  o.pooling = checkChoice(WHERE, 'pooling', opts.pooling ?? ANGLE_DEFAULTS.pooling, POOLINGS);
+  o.pooling = checkChoice(WHERE, 'pooling', opts.pooling ?? ANGLE_DEFAULTS.pooling, ANGLE_POOLINGS);
   return o;
 }
 

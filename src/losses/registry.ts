@@ -7,42 +7,70 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { infoNCE, INFONCE_SIMILARITIES } from './infonce.js';
-import { angle, ANGLE_DEFAULTS } from './angle.js';
+import { angle, ANGLE_DEFAULTS, ANGLE_POOLINGS } from './angle.js';
 import { cosent, PAIR_SIMILARITIES } from './cosent.js';
 import { triplet, TRIPLET_DISTANCES } from './triplet.js';
-import { userError } from '../util/errors.js';
+import { z } from 'zod';
+import { parseConfig } from '../config/parse.js';
+import { flag, mustBe, number, oneOf, section } from '../config/fields.js';
 
 export const LOSS_NAMES = ['infonce', 'angle', 'cosent', 'triplet'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 export type DataKind = 'pairs' | 'labelled';
 
-export interface LossConfig {
-  name: LossName;
-  [option: string]: unknown;
-}
+// scales and temperatures divide or multiply logits: they must be > 0; weights and margins may be 0
+const scale = (d: number) => number({ gt: 0 }).default(d);
+const weight = (d: number) => number({ min: 0 }).default(d);
+const choice = <T extends string>(values: readonly T[], d: NoInfer<T>) => oneOf(values as readonly T[] as [T, ...T[]]).default(d);
+
+/** Each loss's options with their defaults, as a recipe's `loss` section gives them (beside `name`). */
+export const LOSS_OPTIONS = {
+  infonce: { scale: scale(20), symmetric: flag().default(false), similarity: choice(INFONCE_SIMILARITIES, 'cosine') },
+  angle: {
+    cosineW: weight(ANGLE_DEFAULTS.cosineW), ibnW: weight(ANGLE_DEFAULTS.ibnW), clnW: weight(ANGLE_DEFAULTS.clnW), angleW: weight(ANGLE_DEFAULTS.angleW),
+    cosineTau: scale(ANGLE_DEFAULTS.cosineTau), ibnTau: scale(ANGLE_DEFAULTS.ibnTau), angleTau: scale(ANGLE_DEFAULTS.angleTau),
+    pooling: choice(ANGLE_POOLINGS, ANGLE_DEFAULTS.pooling),
+  },
+  cosent: { scale: scale(20), similarity: choice(PAIR_SIMILARITIES, 'cosine') },
+  triplet: { margin: weight(1), distance: choice(TRIPLET_DISTANCES, 'l2') },
+} satisfies Record<LossName, z.ZodRawShape>;
+
+const lossSchemas = LOSS_NAMES.map((name) => section({ name: z.literal(name), ...LOSS_OPTIONS[name] })) as unknown as [
+  ReturnType<typeof section<{ name: z.ZodLiteral<'infonce'> } & typeof LOSS_OPTIONS.infonce>>,
+  ReturnType<typeof section<{ name: z.ZodLiteral<'angle'> } & typeof LOSS_OPTIONS.angle>>,
+  ReturnType<typeof section<{ name: z.ZodLiteral<'cosent'> } & typeof LOSS_OPTIONS.cosent>>,
+  ReturnType<typeof section<{ name: z.ZodLiteral<'triplet'> } & typeof LOSS_OPTIONS.triplet>>,
+];
+
+/**
+ * A recipe's `loss`: `{"name": "<loss>", ...options}`, name defaulting to infonce and every option to
+ * its default; errors read `<file>: <path>.<option>: …` (e.g. `x.json: datasets[0].loss.scale: …`).
+ */
+export const lossConfigSchema = z
+  .looseObject({ name: oneOf(LOSS_NAMES, 'loss').default('infonce') }, { error: mustBe('an object like {"name": "infonce"}') })
+  .pipe(z.discriminatedUnion('name', lossSchemas));
+
+export type LossConfig = z.output<typeof lossConfigSchema>;
 
 interface LossSpec {
-  /** Option defaults; an option's type is its default's type (strings list their choices). */
-  defaults: Record<string, number | boolean | string>;
-  choices?: Record<string, readonly string[]>;
+  /** What it computes, for the README's loss table (scripts/config-tables.ts). */
+  definition: string;
   /** Data kinds the loss trains on, with the roles each needs. */
   kinds: Partial<Record<DataKind, { required: string[]; negatives: 'any' | 'one' | 'none' }>>;
   /** The batch needs no duplicate texts (in-batch negatives). */
   inBatchNegatives: boolean;
 }
 
-const { pooling: anglePooling, ...angleNumbers } = ANGLE_DEFAULTS;
-
 export const LOSS_SPECS: Record<LossName, LossSpec> = {
   infonce: {
-    defaults: { scale: 20, symmetric: false, similarity: 'cosine' },
-    choices: { similarity: INFONCE_SIMILARITIES },
+    definition:
+      "sentence-transformers' MultipleNegativesRankingLoss: `−mean_i[s·cos(a_i,p_i) − log Σ_{d∈[P;N]} exp(s·cos(a_i,d))]`; `symmetric` adds positive→anchor (MultipleNegativesSymmetricRankingLoss); `similarity: \"dot\"` scores with raw dot products (SciMult: dot, temperature 0.01 = `scale` 100)",
     kinds: { pairs: { required: ['anchor', 'positive'], negatives: 'any' } },
     inBatchNegatives: true,
   },
   angle: {
-    defaults: { ...angleNumbers, pooling: anglePooling },
-    choices: { pooling: ['sum', 'mean'] },
+    definition:
+      "AnglE v0.6 `AngleLoss`: CoSENT term, in-batch-negative term, angle term (complex division), combined per AnglE's formats A/B/C. The in-batch term reads labels as AnglE does (truncated to integers, non-zero = positive): use binary labels with it, or `ibnW` 0 on graded scores",
     kinds: {
       labelled: { required: ['text1', 'text2'], negatives: 'none' },
       pairs: { required: ['anchor', 'positive'], negatives: 'one' },
@@ -50,49 +78,20 @@ export const LOSS_SPECS: Record<LossName, LossSpec> = {
     inBatchNegatives: true,
   },
   cosent: {
-    defaults: { scale: 20, similarity: 'cosine' },
-    choices: { similarity: PAIR_SIMILARITIES },
+    definition: "sentence-transformers' CoSENTLoss (`angle` similarity = its AnglELoss)",
     kinds: { labelled: { required: ['text1', 'text2'], negatives: 'none' } },
     inBatchNegatives: false,
   },
   triplet: {
-    defaults: { margin: 1, distance: 'l2' },
-    choices: { distance: TRIPLET_DISTANCES },
+    definition: "SPECTER/SciNCL: `mean(max(0, ‖a−p‖ − ‖a−n‖ + margin))` (torch TripletMarginLoss; `cosine` distance as SPECTER's option)",
     kinds: { pairs: { required: ['anchor', 'positive', 'negative'], negatives: 'one' } },
     inBatchNegatives: false,
   },
 };
 
-/** Fill defaults and check every option; errors read `<where>: <path>.<option>: …` (e.g. `x.json: datasets[0].loss.scale: …`). */
+/** Fill defaults and check every option of a `loss` section (`path`: where it sits in the file). */
 export function validateLossConfig(raw: unknown, where: string, path = 'loss'): LossConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw userError(where, path, 'must be an object like {"name": "infonce"}');
-  const obj = raw as Record<string, unknown>;
-  const name = obj.name ?? 'infonce';
-  if (!(LOSS_NAMES as readonly unknown[]).includes(name)) {
-    throw userError(where, `${path}.name`, `unknown loss ${JSON.stringify(name)}; valid: ${LOSS_NAMES.join(', ')}`);
-  }
-  const spec = LOSS_SPECS[name as LossName];
-  const out: LossConfig = { name: name as LossName, ...spec.defaults };
-  for (const [key, value] of Object.entries(obj)) {
-    if (key === 'name') continue;
-    if (!(key in spec.defaults)) {
-      throw userError(where, `${path}.${key}`, `unknown option for loss ${name}; valid: ${Object.keys(spec.defaults).join(', ') || '(none)'}`);
-    }
-    const def = spec.defaults[key];
-    const choices = spec.choices?.[key];
-    if (choices && !choices.includes(value as string)) {
-      throw userError(where, `${path}.${key}`, `${JSON.stringify(value)} is not valid; valid: ${choices.join(', ')}`);
-    }
-    // scales and temperatures divide or multiply logits: they must be > 0; weights and margins may be 0
-    const positive = /scale|tau/i.test(key);
-    const okNumber = typeof value === 'number' && Number.isFinite(value) && (positive ? value > 0 : value >= 0);
-    if (typeof value !== typeof def || (typeof value === 'number' && !okNumber)) {
-      const want = typeof def === 'number' ? (positive ? 'a number > 0' : 'a number ≥ 0') : `a ${typeof def}`;
-      throw userError(where, `${path}.${key}`, `must be ${want}, got ${JSON.stringify(value)}`);
-    }
-    out[key] = value;
-  }
-  return out;
+  return parseConfig(lossConfigSchema, raw, where, path.split('.'));
 }
 
 /** Embeddings of one batch by role ([B, H] each), plus gold scores for labelled data. */

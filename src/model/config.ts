@@ -1,9 +1,14 @@
 /**
  * Encoder configuration: the Hugging Face `BertConfig` fields we honour, in camelCase, plus the
- * sentence-embedding head (pooling, normalization). Plain data; `validateModelConfig` turns a JSON
- * object from a recipe into one, with errors that name the key and list valid values.
+ * sentence-embedding head (pooling, normalization). Plain data, with one zod schema per form it comes
+ * in: a recipe's `model` section (`modelSchema`), a recipe's `model: {from, ...}` (`modelFromSchema`)
+ * and a Hugging Face `config.json` (`hfConfigSchema`); errors name the file and key and list valid values.
  */
+import { z } from 'zod';
 import { userError } from '../util/errors.js';
+import { flag, integer, mustBe, number, oneOf, section, show } from '../config/fields.js';
+import { parseConfig } from '../config/parse.js';
+import { nearestKey } from '../config/nearest.js';
 import { validateMoe, type MoeConfig } from './moe.js';
 
 export const POOLINGS = ['mean', 'cls'] as const;
@@ -17,58 +22,57 @@ export type Pooling = (typeof POOLINGS)[number];
 export const MODEL_TYPES = ['bert', 'xlm-roberta', 'deberta'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
-export interface BertConfig {
-  /** Default 'bert'. */
+/** A recipe's `model` section (without `from`); sizes default to a small encoder, not bert-base. */
+export const modelSchema = section({
+  modelType: oneOf(MODEL_TYPES, 'model type').default('bert').meta({ description: '`bert`, `xlm-roberta` (position ids after padTokenId) or `deberta` (v1 without relative attention)' }),
+  hiddenSize: integer({ min: 1 }).default(128).meta({ description: 'hidden size' }),
+  numLayers: integer({ min: 1 }).default(2).meta({ description: 'transformer layers' }),
+  numHeads: integer({ min: 1 }).default(4).meta({ description: 'attention heads (must divide `hiddenSize`)' }),
+  intermediateSize: integer({ min: 1 }).default(512).meta({ description: 'feed-forward size' }),
+  /** Learned absolute positions; XLM-R spends padTokenId + 1 of them (514 = 512 + 2). */
+  maxPositions: integer({ min: 1 }).default(512).meta({ description: 'learned positions (SciRus-tiny: 1024; XLM-R spends padTokenId + 1 of them)' }),
+  vocabSize: integer({ min: 1 }).meta({ default: "the tokenizer's", description: 'embedding rows' }),
+  // XLM-R pads with <pad> = 1 (XLMRobertaConfig's default), and its position ids depend on it;
+  // DeBERTa (DebertaConfig's defaults, as deepvk/deberta-v1-base): no token types, LayerNorm eps 1e-7
+  typeVocabSize: integer({ min: 0 }).default(2).meta({ default: '2 (`deberta`: 0)', description: 'token-type embeddings' }),
+  layerNormEps: number({ min: 0 }).default(1e-12).meta({ default: '1e-12 (`deberta`: 1e-7)', description: 'as HF `BertConfig`' }),
+  hiddenDropout: number({ min: 0, lt: 1 }).default(0.1).meta({ description: 'as HF `BertConfig`; on while training, as in sentence-transformers' }),
+  attentionDropout: number({ min: 0, lt: 1 }).default(0.1).meta({ description: 'as HF `BertConfig`' }),
+  initializerRange: number({ min: 0 }).default(0.02).meta({ description: 'std of the normal init' }),
+  padTokenId: integer({ min: 0 }).default(0).meta({ default: '0 (`xlm-roberta`: 1)', description: 'its embedding row starts at zero' }),
+  pooling: oneOf(POOLINGS, 'pooling').default('mean').meta({ description: '`mean` (over real tokens) or `cls`' }),
+  /** L2-normalize the pooled embedding (sentence-transformers' Normalize module). */
+  normalize: flag().default(true).meta({ description: 'L2-normalize sentence embeddings' }),
+  /** SciMult's task-routed experts, checked against numLayers by `validateMoe`; absent: a dense BERT. */
+  moe: z.unknown().optional().meta({ type: 'object', description: "SciMult's task-routed experts (below): `{layers, parts, experts, tasks}`" }),
+}).superRefine((c, ctx) => {
+  if (c.typeVocabSize < 1 && c.modelType !== 'deberta') ctx.addIssue({ code: 'custom', path: ['typeVocabSize'], message: 'must be at least 1 (0, no token types, is for modelType deberta)' });
+  if (c.hiddenSize % c.numHeads !== 0) ctx.addIssue({ code: 'custom', path: ['numHeads'], message: `hiddenSize ${c.hiddenSize} is not divisible by numHeads ${c.numHeads}` });
+  if (c.padTokenId >= c.vocabSize) ctx.addIssue({ code: 'custom', path: ['padTokenId'], message: `must be < vocabSize ${c.vocabSize}` });
+  if (c.moe !== undefined && c.modelType === 'deberta') ctx.addIssue({ code: 'custom', path: ['moe'], message: 'task experts are implemented for BERT layers; valid with modelType bert or xlm-roberta' });
+});
+
+/** The network: the Hugging Face `BertConfig` fields we honour, in camelCase (modelType default 'bert'). */
+export type BertConfig = Omit<z.output<typeof modelSchema>, 'modelType' | 'pooling' | 'normalize' | 'moe'> & {
   modelType?: ModelType;
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  /** Learned absolute positions; SciRus-tiny uses 1024. XLM-R spends padTokenId + 1 of them (514 = 512 + 2). */
-  maxPositions: number;
-  typeVocabSize: number;
-  layerNormEps: number;
-  hiddenDropout: number;
-  attentionDropout: number;
-  initializerRange: number;
-  padTokenId: number;
   /** SciMult's task-routed experts (moe.ts); absent: a dense BERT. */
   moe?: MoeConfig;
-}
-
-export interface ModelConfig extends BertConfig {
-  pooling: Pooling;
-  /** L2-normalize the pooled embedding (sentence-transformers' Normalize module). */
-  normalize: boolean;
-}
-
-/** BERT defaults where HF has them; sizes default to a small encoder, not bert-base. */
-export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
-  modelType: 'bert',
-  hiddenSize: 128,
-  numLayers: 2,
-  numHeads: 4,
-  intermediateSize: 512,
-  maxPositions: 512,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12, // HF BertConfig default
-  hiddenDropout: 0.1, // HF default; sentence-transformers keeps dropout on while training
-  attentionDropout: 0.1,
-  initializerRange: 0.02,
-  padTokenId: 0,
-  pooling: 'mean',
-  normalize: true,
 };
 
-const NUMERIC_KEYS = [
-  'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions',
-  'typeVocabSize', 'layerNormEps', 'hiddenDropout', 'attentionDropout', 'initializerRange', 'padTokenId',
-] as const;
-const INT_KEYS = new Set<string>([
-  'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize', 'padTokenId',
-]);
-export const MODEL_CONFIG_KEYS = ['modelType', ...NUMERIC_KEYS, 'pooling', 'normalize', 'moe'] as const;
+/** The network with its sentence-embedding head (pooling, normalization). */
+export type ModelConfig = BertConfig & Pick<z.output<typeof modelSchema>, 'pooling' | 'normalize'>;
+
+/** The defaults of every key but vocabSize (which comes from the tokenizer), from the schema. */
+export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'vocabSize'> = (() => {
+  const { vocabSize: _v, moe: _m, ...rest } = modelSchema.parse({ vocabSize: Number.MAX_SAFE_INTEGER });
+  return rest;
+})();
+
+/** modelType-specific defaults, applied before the schema's (which are BERT's). */
+const TYPE_DEFAULTS: Partial<Record<ModelType, Record<string, number>>> = {
+  'xlm-roberta': { padTokenId: 1 },
+  deberta: { typeVocabSize: 0, layerNormEps: 1e-7 },
+};
 
 /**
  * Validate a `model` section from a recipe. `vocabSize` may be omitted: it then comes from the
@@ -76,50 +80,11 @@ export const MODEL_CONFIG_KEYS = ['modelType', ...NUMERIC_KEYS, 'pooling', 'norm
  */
 export function validateModelConfig(raw: unknown, where: string, fallbackVocab?: number): ModelConfig {
   if (raw === undefined) raw = {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw userError(where, 'model', 'must be an object');
-  }
   const obj = raw as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    if (key === 'from') continue; // reserved for loading a Hugging Face folder
-    if (!(MODEL_CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw userError(where, `model.${key}`, `unknown key; valid keys: ${MODEL_CONFIG_KEYS.join(', ')}`);
-    }
-  }
-  // XLM-R pads with <pad> = 1 (XLMRobertaConfig's default), and its position ids depend on it;
-  // DeBERTa (DebertaConfig's defaults, as deepvk/deberta-v1-base): no token types, LayerNorm eps 1e-7
-  const typeDefaults = obj.modelType === 'xlm-roberta' ? { padTokenId: 1 } : obj.modelType === 'deberta' ? { typeVocabSize: 0, layerNormEps: 1e-7 } : {};
-  const cfg: Record<string, unknown> = { ...DEFAULT_MODEL_CONFIG, ...typeDefaults, vocabSize: fallbackVocab, ...obj };
-  for (const key of NUMERIC_KEYS) {
-    const v = cfg[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (INT_KEYS.has(key) && !Number.isInteger(v))) {
-      throw userError(where, `model.${key}`, `must be a non-negative ${INT_KEYS.has(key) ? 'integer' : 'number'}, got ${JSON.stringify(v)}`);
-    }
-  }
-  const c = cfg as unknown as ModelConfig;
-  for (const key of ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize'] as const) {
-    if (key === 'typeVocabSize' && c.modelType === 'deberta') continue; // DeBERTa: 0 = no token-type embeddings
-    if (c[key] < 1) throw userError(where, `model.${key}`, 'must be at least 1');
-  }
-  if (c.hiddenSize % c.numHeads !== 0) {
-    throw userError(where, 'model.numHeads', `hiddenSize ${c.hiddenSize} is not divisible by numHeads ${c.numHeads}`);
-  }
-  if (c.hiddenDropout >= 1 || c.attentionDropout >= 1) {
-    throw userError(where, 'model.hiddenDropout', 'dropout rates must be in [0, 1)');
-  }
-  if (c.padTokenId >= c.vocabSize) throw userError(where, 'model.padTokenId', `must be < vocabSize ${c.vocabSize}`);
-  if (!(POOLINGS as readonly string[]).includes(c.pooling)) {
-    throw userError(where, 'model.pooling', `unknown pooling ${JSON.stringify(c.pooling)}; valid: ${POOLINGS.join(', ')}`);
-  }
-  if (typeof c.normalize !== 'boolean') throw userError(where, 'model.normalize', 'must be true or false');
-  if (!(MODEL_TYPES as readonly string[]).includes(c.modelType as string)) {
-    throw userError(where, 'model.modelType', `unknown model type ${JSON.stringify(c.modelType)}; valid: ${MODEL_TYPES.join(', ')}`);
-  }
-  if (obj.moe !== undefined) {
-    if (c.modelType === 'deberta') throw userError(where, 'model.moe', 'task experts are implemented for BERT layers; valid with modelType bert or xlm-roberta');
-    c.moe = validateMoe(obj.moe, c.numLayers, where);
-  }
-  return c;
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  const filled = isObject ? { ...TYPE_DEFAULTS[obj.modelType as ModelType], ...(fallbackVocab === undefined ? {} : { vocabSize: fallbackVocab }), ...obj } : raw;
+  const { moe, ...c } = parseConfig(modelSchema, filled, where, ['model']);
+  return { ...c, ...(moe !== undefined ? { moe: validateMoe(moe, c.numLayers, where) } : {}) };
 }
 
 /** Position-embedding rows a model can use for tokens (XLM-R reserves padTokenId + 1 rows). */
@@ -189,119 +154,149 @@ function toDebertaConfig(c: BertConfig): Record<string, unknown> {
   };
 }
 
-/**
- * What of a `deberta` config.json the forward pass (deberta.ts) does not implement, as a UserError:
- * relative (disentangled) attention, pos_att_type (it also changes the attention scale), embeddings
- * without positions, a factorised embedding size, talking heads.
- */
-function checkDeberta(hf: Record<string, unknown>, where: string): void {
-  const later = 'full disentangled attention is a later step; supported: deberta with relative_attention false, as deepvk/deberta-v1-base';
-  if (hf.relative_attention === true) throw userError(where, 'relative_attention', `true (DeBERTa's disentangled relative attention) is not supported yet; ${later}`);
-  const pos = hf.pos_att_type;
-  if (pos !== undefined && pos !== null && !(Array.isArray(pos) && pos.length === 0) && pos !== '') {
-    throw userError(where, 'pos_att_type', `${JSON.stringify(pos)} is not supported (it belongs to relative attention and changes the attention scale); supported: null`);
-  }
-  if (hf.position_biased_input === false) throw userError(where, 'position_biased_input', `false (no absolute positions: relative attention only) is not supported; ${later}`);
-  if (hf.embedding_size !== undefined && hf.embedding_size !== hf.hidden_size) throw userError(where, 'embedding_size', `${hf.embedding_size} (a projected embedding) is not supported; supported: equal to hidden_size`);
-  if (hf.talking_head === true) throw userError(where, 'talking_head', 'true is not supported; supported: false');
-}
+const LATER = 'full disentangled attention is a later step; supported: deberta with relative_attention false, as deepvk/deberta-v1-base';
 
-/** HF class defaults for keys a config.json may omit (BertConfig / XLMRobertaConfig `__init__`). */
-const HF_DEFAULTS: Record<ModelType, Record<string, number>> = {
+/**
+ * What of a `deberta` config.json the forward pass (deberta.ts) does not implement, refused: relative
+ * (disentangled) attention, pos_att_type (it also changes the attention scale), embeddings without
+ * positions, a factorised embedding size, talking heads.
+ */
+const debertaSchema = z
+  .looseObject({
+    relative_attention: flag().refine((v) => !v, { error: `true (DeBERTa's disentangled relative attention) is not supported yet; ${LATER}` }).optional(),
+    pos_att_type: z
+      .unknown()
+      .refine((v) => v === '' || (Array.isArray(v) && v.length === 0), {
+        error: (iss) => `${show(iss.input)} is not supported (it belongs to relative attention and changes the attention scale); supported: null`,
+      })
+      .optional(),
+    position_biased_input: flag().refine((v) => v, { error: `false (no absolute positions: relative attention only) is not supported; ${LATER}` }).optional(),
+    talking_head: flag().refine((v) => !v, { error: 'true is not supported; supported: false' }).optional(),
+    embedding_size: integer({ min: 1 }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.embedding_size !== undefined && c.embedding_size !== c.hidden_size) {
+      ctx.addIssue({ code: 'custom', path: ['embedding_size'], message: `${c.embedding_size} (a projected embedding) is not supported; supported: equal to hidden_size` });
+    }
+  });
+
+/** HF class defaults for keys a config.json may omit (BertConfig / XLMRobertaConfig / DebertaConfig `__init__`). */
+const HF_DEFAULTS: Record<ModelType, Record<'type_vocab_size' | 'layer_norm_eps' | 'pad_token_id' | 'max_position_embeddings', number>> = {
   bert: { type_vocab_size: 2, layer_norm_eps: 1e-12, pad_token_id: 0, max_position_embeddings: 512 },
   'xlm-roberta': { type_vocab_size: 2, layer_norm_eps: 1e-12, pad_token_id: 1, max_position_embeddings: 512 },
   deberta: { type_vocab_size: 0, layer_norm_eps: 1e-7, pad_token_id: 0, max_position_embeddings: 512 },
 };
-const SUPPORTED_ACTIVATIONS = ['gelu'];
 
 /**
- * Read the BERT fields back from a Hugging Face `config.json` object (model_type `bert` or
- * `xlm-roberta`; a missing model_type reads as bert). Anything the forward pass does not implement
- * (another architecture, activation or position-embedding type) is a UserError naming the key.
+ * The keys of a Hugging Face `config.json` the encoder reads (others are kept and ignored: the file is
+ * transformers', not ours). Sizes must be whole and positive: a fractional head size runs with silently
+ * wrong numbers on some backends.
+ */
+function hfConfigSchema(modelType: ModelType) {
+  const d = HF_DEFAULTS[modelType];
+  const size = () => integer({ min: 1 });
+  return z
+    .looseObject({
+      vocab_size: size(),
+      hidden_size: size(),
+      num_hidden_layers: size(),
+      num_attention_heads: size(),
+      intermediate_size: size(),
+      max_position_embeddings: size().default(d.max_position_embeddings),
+      type_vocab_size: integer({ min: 0 }).default(d.type_vocab_size),
+      layer_norm_eps: number({ min: 0 }).default(d.layer_norm_eps),
+      hidden_dropout_prob: number({ min: 0, max: 1 }).default(0.1),
+      attention_probs_dropout_prob: number({ min: 0, max: 1 }).default(0.1),
+      initializer_range: number({ min: 0 }).default(0.02),
+      pad_token_id: integer({ min: 0 }).default(d.pad_token_id),
+      hidden_act: oneOf(['gelu'], 'activation', 'unsupported').optional(),
+      position_embedding_type: oneOf(['absolute'], undefined, 'unsupported').optional(),
+      is_decoder: z.literal(false, { error: 'decoder / cross-attention configurations are not supported; supported: encoder-only BertModel, XLMRobertaModel' }).optional(),
+      add_cross_attention: z.literal(false, { error: 'decoder / cross-attention configurations are not supported; supported: encoder-only BertModel, XLMRobertaModel' }).optional(),
+    }, { error: mustBe('a JSON object') })
+    .superRefine((c, ctx) => {
+      if (c.hidden_size % c.num_attention_heads !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['num_attention_heads'], message: `${c.num_attention_heads} does not divide hidden_size ${c.hidden_size}` });
+      }
+    });
+}
+
+/**
+ * Read the BERT fields back from a Hugging Face `config.json` object (model_type `bert`,
+ * `xlm-roberta` or `deberta`; a missing model_type reads as bert). Anything the forward pass does not
+ * implement (another architecture, activation or position-embedding type) is a UserError naming the key.
  */
 export function fromHfConfig(hf: Record<string, unknown>, where: string): BertConfig {
-  const modelType = (hf.model_type ?? 'bert') as ModelType;
   if (hf.model_type === 'deberta-v2') {
     throw userError(where, 'model_type', 'unsupported model_type "deberta-v2" (DeBERTa v2/v3 need disentangled relative attention, a later step); supported: bert, xlm-roberta, deberta (v1 with relative_attention false)');
   }
-  if (!(MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw userError(where, 'model_type', `unsupported model_type ${JSON.stringify(hf.model_type)}; supported: ${MODEL_TYPES.join(', ')} (BertModel, XLMRobertaModel and DebertaModel without relative attention)`);
-  }
-  if (modelType === 'deberta') checkDeberta(hf, where);
-  const defaults = HF_DEFAULTS[modelType];
-  const num = (key: string, fallback?: number): number => {
-    const v = hf[key] ?? fallback ?? defaults[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw userError(where, key, `missing or not a number`);
-    return v;
-  };
-  // Sizes must be whole and positive: a fractional head size runs with silently wrong numbers on some backends.
-  for (const key of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings']) {
-    const v = num(key);
-    if (!Number.isInteger(v) || v < 1) throw userError(where, key, `must be a positive integer, got ${v}`);
-  }
-  if (num('hidden_size') % num('num_attention_heads') !== 0) {
-    throw userError(where, 'num_attention_heads', `${num('num_attention_heads')} does not divide hidden_size ${num('hidden_size')}`);
-  }
-  if (hf.hidden_act !== undefined && !SUPPORTED_ACTIVATIONS.includes(hf.hidden_act as string)) {
-    throw userError(where, 'hidden_act', `unsupported activation ${JSON.stringify(hf.hidden_act)}; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
-  }
-  if (hf.position_embedding_type !== undefined && hf.position_embedding_type !== 'absolute') {
-    throw userError(where, 'position_embedding_type', `unsupported ${JSON.stringify(hf.position_embedding_type)}; supported: absolute`);
-  }
-  if (hf.is_decoder === true || hf.add_cross_attention === true) {
-    throw userError(where, 'is_decoder', 'decoder / cross-attention configurations are not supported; supported: encoder-only BertModel, XLMRobertaModel');
-  }
-  const numLayers = num('num_hidden_layers');
+  const modelType = parseConfig(
+    oneOf(MODEL_TYPES, 'model_type', 'unsupported', ' (BertModel, XLMRobertaModel and DebertaModel without relative attention)').default('bert'),
+    hf.model_type ?? undefined, where, ['model_type'],
+  );
+  // transformers writes null for "use the class default" (e.g. pad_token_id), as an absent key reads
+  const present = Object.fromEntries(Object.entries(hf).filter(([, v]) => v !== null));
+  if (modelType === 'deberta') parseConfig(debertaSchema, present, where);
+  const c = parseConfig(hfConfigSchema(modelType), present, where);
   return {
     modelType,
-    ...(hf.moe !== undefined ? { moe: validateMoe(hf.moe, numLayers, where, 'moe') } : {}),
-    vocabSize: num('vocab_size'),
-    hiddenSize: num('hidden_size'),
-    numLayers,
-    numHeads: num('num_attention_heads'),
-    intermediateSize: num('intermediate_size'),
-    maxPositions: num('max_position_embeddings'),
-    typeVocabSize: num('type_vocab_size'),
-    layerNormEps: num('layer_norm_eps'),
-    hiddenDropout: num('hidden_dropout_prob', 0.1),
-    attentionDropout: num('attention_probs_dropout_prob', 0.1),
-    initializerRange: num('initializer_range', 0.02),
-    padTokenId: num('pad_token_id'),
+    ...(hf.moe !== undefined ? { moe: validateMoe(hf.moe, c.num_hidden_layers, where, 'moe') } : {}),
+    vocabSize: c.vocab_size,
+    hiddenSize: c.hidden_size,
+    numLayers: c.num_hidden_layers,
+    numHeads: c.num_attention_heads,
+    intermediateSize: c.intermediate_size,
+    maxPositions: c.max_position_embeddings,
+    typeVocabSize: c.type_vocab_size,
+    layerNormEps: c.layer_norm_eps,
+    hiddenDropout: c.hidden_dropout_prob,
+    attentionDropout: c.attention_probs_dropout_prob,
+    initializerRange: c.initializer_range,
+    padTokenId: c.pad_token_id,
   };
 }
 
 /** What a model loaded from a folder may change: its head and dropout (sizes come from config.json). */
-export type EncoderOverrides = Partial<Pick<ModelConfig, 'pooling' | 'normalize' | 'hiddenDropout' | 'attentionDropout'>>;
-
-/** Keys a recipe's `model` section may set next to `from` (`moe` turns a dense folder into SciMult's MoE model). */
-export const MODEL_FROM_KEYS = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout', 'moe'] as const;
+const FROM_OVERRIDES = ['pooling', 'normalize', 'hiddenDropout', 'attentionDropout'] as const;
+export type EncoderOverrides = Partial<Pick<ModelConfig, (typeof FROM_OVERRIDES)[number]>>;
 
 /**
- * A recipe's `model: { from: "<folder>", pooling?, normalize?, hiddenDropout?, attentionDropout? }`:
- * the folder to fine-tune and what to change about it. Any other key (a size, vocabSize, modelType, ...)
- * is a UserError: those are fixed by the checkpoint. `where` names the recipe file.
+ * A recipe's `model: { from: "<folder>", pooling?, normalize?, hiddenDropout?, attentionDropout?, moe? }`:
+ * the folder to fine-tune and what to change about it (`moe` turns a dense folder into SciMult's MoE
+ * model). Any other key (a size, vocabSize, modelType, ...) is refused: the checkpoint fixes those.
  */
+export const modelFromSchema = z.strictObject(
+  {
+    from: z
+      .string({ error: 'must be the path of a Hugging Face / sentence-transformers model folder' })
+      .min(1, { error: 'must be the path of a Hugging Face / sentence-transformers model folder' })
+      .meta({
+        type: 'string',
+        default: 'none',
+        description: "fine-tune a local Hugging Face / sentence-transformers folder (BERT, XLM-R or DeBERTa v1 without relative attention, `model.safetensors`); only `pooling`, `normalize`, the dropouts and `moe` may be set beside it, and `tokenizer` defaults to the folder's",
+      }),
+    ...Object.fromEntries(FROM_OVERRIDES.map((k) => [k, modelSchema.shape[k].unwrap().optional()])) as {
+      [K in (typeof FROM_OVERRIDES)[number]]: z.ZodOptional<ReturnType<(typeof modelSchema.shape)[K]['unwrap']>>;
+    },
+    moe: z.unknown().optional(),
+  },
+  {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      const settable = [...FROM_OVERRIDES, 'moe'];
+      const key = String(iss.keys[0]);
+      if (!(key in modelSchema.shape)) {
+        const near = nearestKey(key, settable);
+        return `unknown key; settable with model.from: ${settable.join(', ')}${near ? `; did you mean \`${near}\`?` : ''}`;
+      }
+      const from = (iss.input as Record<string, unknown>).from;
+      return `cannot be set together with model.from (it comes from ${String(from)}/config.json); settable: ${settable.join(', ')}`;
+    },
+  },
+);
+
+/** Validate `model: { from, ... }`; `where` names the recipe file. `moe` is checked once the folder's layer count is known (see loadEncoder). */
 export function validateModelFrom(model: Record<string, unknown>, where: string): { from: string; overrides: EncoderOverrides; moe?: unknown } {
-  const from = model.from;
-  if (typeof from !== 'string' || from.length === 0) throw userError(where, 'model.from', 'must be the path of a Hugging Face / sentence-transformers model folder');
-  for (const key of Object.keys(model)) {
-    if (key !== 'from' && !(MODEL_FROM_KEYS as readonly string[]).includes(key)) {
-      throw userError(where, `model.${key}`, `cannot be set together with model.from (it comes from ${from}/config.json); settable: ${MODEL_FROM_KEYS.join(', ')}`);
-    }
-  }
-  const { pooling, normalize, hiddenDropout, attentionDropout } = model;
-  if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling)) {
-    throw userError(where, 'model.pooling', `unknown pooling ${JSON.stringify(pooling)}; valid: ${POOLINGS.join(', ')}`);
-  }
-  if (normalize !== undefined && typeof normalize !== 'boolean') throw userError(where, 'model.normalize', 'must be true or false');
-  for (const [key, v] of [['hiddenDropout', hiddenDropout], ['attentionDropout', attentionDropout]] as const) {
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1))) throw userError(where, `model.${key}`, `must be a number in [0, 1), got ${JSON.stringify(v)}`);
-  }
-  const overrides: EncoderOverrides = {};
-  if (pooling !== undefined) overrides.pooling = pooling as Pooling;
-  if (normalize !== undefined) overrides.normalize = normalize as boolean;
-  if (hiddenDropout !== undefined) overrides.hiddenDropout = hiddenDropout as number;
-  if (attentionDropout !== undefined) overrides.attentionDropout = attentionDropout as number;
-  // `moe` is validated against the folder's layer count once the folder is read (see loadEncoder)
-  return { from, overrides, ...(model.moe !== undefined ? { moe: model.moe } : {}) };
+  const { from, moe, ...overrides } = parseConfig(modelFromSchema, model, where, ['model']);
+  return { from, overrides, ...(moe !== undefined ? { moe } : {}) };
 }

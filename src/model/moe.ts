@@ -13,21 +13,14 @@
  * so `denseName` (SciMult's `init_moe_from_pretrained_mapping`) maps each expert tensor to the dense
  * tensor it starts from, and `bakeExpert` turns one expert back into a plain BertModel.
  */
+import { z } from 'zod';
 import { userError } from '../util/errors.js';
+import { integer, mustBe, oneOf, section, show } from '../config/fields.js';
+import { parseConfig } from '../config/parse.js';
 import type { Params } from './params.js';
 
 export const MOE_PARTS = ['attn', 'ffn'] as const;
 export type MoePart = (typeof MOE_PARTS)[number];
-
-/** A recipe's / config.json's `moe` section, resolved: layer indices, never a rule string. */
-export interface MoeConfig {
-  /** 0-based indices of the layers that hold experts, ascending. */
-  layers: number[];
-  parts: MoePart[];
-  experts: number;
-  /** Task name -> expert index; every batch of a dataset with `task: T` runs expert tasks[T]. */
-  tasks: Record<string, number>;
-}
 
 /** SciMult's `EXPERT_CONFIG_TO_MAP['3-expert']` (single-hop retrieval, multi-hop / citation, entity / classification). */
 export const SCIMULT_TASKS: Readonly<Record<string, number>> = { search: 0, citation: 1, classification: 2 };
@@ -54,35 +47,60 @@ export function layersOfRule(rule: string, numLayers: number): number[] | undefi
   return out;
 }
 
+const TASKS_EXAMPLE = `e.g. {"search": 0, "citation": 1} (defaults to ${JSON.stringify(SCIMULT_TASKS)} only with 3 experts)`;
+
 /**
- * Validate a `moe` section (`where` names the file, `key` its path, e.g. `model.moe`):
- * `{ layers: "mod3" | [2, 5], parts: ["attn"] | ["attn", "ffn"], experts: N, tasks?: {name: expert} }`.
- * `tasks` defaults to SciMult's 3-expert map when experts is 3.
+ * A recipe's / config.json's `moe` section for a model of `numLayers` layers:
+ * `{ layers: "mod3" | [2, 5], parts: ["attn"] | ["attn", "ffn"], experts: N, tasks?: {name: expert} }`,
+ * resolved to layer indices (never a rule string); `tasks` defaults to SciMult's 3-expert map when experts is 3.
  */
+export function moeSchema(numLayers: number) {
+  return section({
+    layers: z
+      .unknown()
+      .transform((v, ctx) => {
+        let layers: number[] | undefined;
+        if (typeof v === 'string') layers = layersOfRule(v, numLayers);
+        else if (Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0 && i < numLayers)) layers = [...new Set(v as number[])].sort((a, b) => a - b);
+        if (!layers) ctx.addIssue({ code: 'custom', message: `${show(v)} is not valid; valid: ${LAYER_RULES} (numLayers ${numLayers})` });
+        else if (layers.length === 0) ctx.addIssue({ code: 'custom', message: `${show(v)} picks none of the ${numLayers} layers` });
+        return layers ?? [];
+      })
+      .meta({ type: 'rule or list', default: 'required', description: "SciMult's rules: `modN` = every layer i (0-based) with (i+1) % N == 0 (`mod3` of 12 layers: 2, 5, 8, 11), `geKmodN` / `leKmodN` also require i ≥ K / i ≤ K; or a list of indices" }),
+    parts: z
+      .array(oneOf(MOE_PARTS), { error: (iss) => partsError(iss.input) })
+      .min(1, { error: (iss) => partsError(iss.input) })
+      .refine((p) => new Set(p).size === p.length, { error: (iss) => partsError(iss.input) })
+      .default(['attn'])
+      .meta({ type: 'list', description: '`["attn"]`: per-expert query, key, value and attention-output dense (the LayerNorm after them stays shared); `["attn", "ffn"]` adds per-expert feed-forward blocks (intermediate, output dense and its LayerNorm)' }),
+    experts: integer({ min: 1 }).meta({ description: 'number of experts' }),
+    tasks: z
+      .record(z.string(), integer({ min: 0 }), { error: mustBe(`an object mapping task names to experts, ${TASKS_EXAMPLE}`) })
+      .optional()
+      .meta({ type: 'task → expert', default: 'SciMult\'s with 3 experts', description: "task name → expert; defaults to SciMult's 3-expert map `{search: 0, citation: 1, classification: 2}` when `experts` is 3" }),
+  }).transform((m, ctx) => {
+    const tasks = m.tasks ?? (m.experts === 3 ? { ...SCIMULT_TASKS } : undefined);
+    if (!tasks || Object.keys(tasks).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tasks'], message: `must map task names to experts, ${TASKS_EXAMPLE}` });
+      return z.NEVER;
+    }
+    for (const [task, e] of Object.entries(tasks)) {
+      if (e >= m.experts) ctx.addIssue({ code: 'custom', path: ['tasks', task], message: `must be an expert index 0..${m.experts - 1}, got ${e}` });
+    }
+    return { layers: m.layers, parts: [...m.parts], experts: m.experts, tasks };
+  });
+}
+
+function partsError(input: unknown): string {
+  return `${show(input)} is not valid; valid: ["attn"], ["ffn"] or ["attn", "ffn"]`;
+}
+
+/** A recipe's / config.json's `moe` section, resolved: layer indices, never a rule string. */
+export type MoeConfig = z.output<ReturnType<typeof moeSchema>>;
+
+/** Validate a `moe` section (`where` names the file, `key` its path, e.g. `model.moe`). */
 export function validateMoe(raw: unknown, numLayers: number, where: string, key = 'model.moe'): MoeConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw userError(where, key, 'must be an object like {"layers": "mod3", "parts": ["attn"], "experts": 3}');
-  const obj = raw as Record<string, unknown>;
-  const valid = ['layers', 'parts', 'experts', 'tasks'];
-  for (const k of Object.keys(obj)) if (!valid.includes(k)) throw userError(where, `${key}.${k}`, `unknown key; valid keys: ${valid.join(', ')}`);
-  const experts = obj.experts;
-  if (typeof experts !== 'number' || !Number.isInteger(experts) || experts < 1) throw userError(where, `${key}.experts`, `must be an integer ≥ 1, got ${JSON.stringify(experts)}`);
-  let layers: number[] | undefined;
-  if (typeof obj.layers === 'string') layers = layersOfRule(obj.layers, numLayers);
-  else if (Array.isArray(obj.layers) && obj.layers.every((i) => Number.isInteger(i) && i >= 0 && i < numLayers)) layers = [...new Set(obj.layers as number[])].sort((a, b) => a - b);
-  if (!layers) throw userError(where, `${key}.layers`, `${JSON.stringify(obj.layers)} is not valid; valid: ${LAYER_RULES} (numLayers ${numLayers})`);
-  if (layers.length === 0) throw userError(where, `${key}.layers`, `${JSON.stringify(obj.layers)} picks none of the ${numLayers} layers`);
-  const parts = obj.parts ?? ['attn'];
-  if (!Array.isArray(parts) || parts.length === 0 || !parts.every((p) => (MOE_PARTS as readonly unknown[]).includes(p)) || new Set(parts).size !== parts.length) {
-    throw userError(where, `${key}.parts`, `${JSON.stringify(parts)} is not valid; valid: ["attn"], ["ffn"] or ["attn", "ffn"]`);
-  }
-  const tasksRaw = obj.tasks ?? (experts === 3 ? SCIMULT_TASKS : undefined);
-  if (typeof tasksRaw !== 'object' || tasksRaw === null || Array.isArray(tasksRaw) || Object.keys(tasksRaw).length === 0) {
-    throw userError(where, `${key}.tasks`, `must map task names to experts, e.g. {"search": 0, "citation": 1} (defaults to ${JSON.stringify(SCIMULT_TASKS)} only with 3 experts)`);
-  }
-  for (const [task, e] of Object.entries(tasksRaw)) {
-    if (typeof e !== 'number' || !Number.isInteger(e) || e < 0 || e >= experts) throw userError(where, `${key}.tasks.${task}`, `must be an expert index 0..${experts - 1}, got ${JSON.stringify(e)}`);
-  }
-  return { layers, parts: [...parts] as MoePart[], experts, tasks: { ...(tasksRaw as Record<string, number>) } };
+  return parseConfig(moeSchema(numLayers), raw, where, key.split('.'));
 }
 
 /** The expert of a task, or a UserError listing the tasks (`where`: the flag or key that named it). */

@@ -85,7 +85,7 @@ export async function benchTrainStep(shape: BenchShape): Promise<BenchResult> {
     },
     size: shape.batch,
   };
-  const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false };
+  const loss = { name: 'infonce' as const, scale: shape.scale, symmetric: false, similarity: 'cosine' as const };
   const step = () => trainStepAsync(encoder, optimizer, batch, { lr: 1e-4, loss, maxGradNorm: 0, seed: 0, miniBatchSize: shape.miniBatch ?? 0 });
   for (let i = 0; i < shape.warmup; i++) await step();
   // RSS samples at steps 1, every steps/10, and the last (reading RSS costs microseconds)

@@ -1,236 +1,179 @@
 /**
- * A training recipe (configs/*.json): plain data, validated with errors that name the file and key
- * and list valid values. Relative paths are resolved against the current working directory (run
- * the CLI from the project root, as the README does).
+ * A training recipe (configs/*.json): plain data, one zod schema per section (the README's Config
+ * tables are generated from them by scripts/config-tables.ts), with errors that name the file and key
+ * and list valid values. Relative paths are resolved against the current working directory (run the
+ * CLI from the project root, as the README does).
  */
+import { z } from 'zod';
 import { userError } from '../util/errors.js';
 import { readJsonConfig } from '../util/fs.js';
-import { validateLossConfig, LOSS_SPECS, type LossConfig } from '../losses/registry.js';
+import { flag, integer, mustBe, number, oneOf, section, text } from '../config/fields.js';
+import { parseConfig } from '../config/parse.js';
+import { lossConfigSchema, LOSS_SPECS, type LossConfig } from '../losses/registry.js';
 
 export type { LossConfig };
 
 export const SAMPLINGS = ['proportional', 'round_robin'] as const;
 export type Sampling = (typeof SAMPLINGS)[number];
 
+const ROLE = /^(anchor|positive|negative(_[2-9]\d*)?|text1|text2|score)$/;
+const ROLES = 'anchor, positive, negative, negative_2…, text1, text2, score';
+
+/** role -> a string (an Arrow column, a prompt). */
+function roleMap(meta: { default: string; description: string }) {
+  return z
+    .record(z.string().regex(ROLE, { error: `unknown role; valid: ${ROLES}` }), z.string({ error: mustBe('a string') }), { error: mustBe('an object') })
+    .default({})
+    .meta({ type: 'role → string', ...meta });
+}
+
 /** One training source: an Arrow file, the loss it trains with, and how its columns map to roles. */
-export interface DatasetConfig {
-  name: string;
-  /** Arrow file: `pairs` (anchor, positive, negative…) or `labelled` (text1, text2, score). */
-  path: string;
-  loss: LossConfig;
-  /** role -> Arrow column, for files whose columns have other names (default: the role's name). */
-  columns: Record<string, string>;
-  /** role -> text prepended before tokenizing, e.g. {"anchor": "query: ", "positive": "passage: "}. */
-  prompts: Record<string, string>;
-  /** Never put the same text twice in a batch (no false in-batch negatives). Default: on for losses with in-batch negatives. */
-  noDuplicates: boolean;
-  /** The task this dataset trains, for a task-routed (MoE) model: its batches run `model.moe.tasks[task]`'s expert. */
-  task?: string;
-}
+export const datasetSchema = section({
+  name: text().optional().meta({ default: '`dataset<i>`', description: 'shown in logs, metrics.jsonl and the model card' }),
+  path: text().meta({ description: 'Arrow file (`pairs` or `labelled`)' }),
+  loss: lossConfigSchema.prefault({}).meta({ type: 'object', default: '`{"name": "infonce"}`', description: 'the loss and its options (next table)' }),
+  columns: roleMap({ default: 'identity', description: 'role → Arrow column, e.g. `{"anchor": "title", "positive": "abstract"}`' }),
+  prompts: roleMap({ default: 'none', description: 'role → prefix, e.g. `{"anchor": "query: ", "positive": "passage: "}` (USER/E5 style); saved as the model\'s prompts' }),
+  noDuplicates: flag().optional().meta({
+    default: 'on for InfoNCE and AnglE',
+    description: "no text twice in a batch (sentence-transformers' NoDuplicatesBatchSampler; texts compared before prompts)",
+  }),
+  task: text().optional().meta({
+    description: "with `model.moe`: the task of this dataset; all its batches (query and document sides alike) run `model.moe.tasks[task]`'s expert. Required on every dataset of an MoE model, refused without one",
+  }),
+});
 
-export interface DataConfig {
-  /** Optional Arrow (or STS CSV) file evaluated at the end and every `train.evalEvery` steps. */
-  eval?: string;
-  /** The task (expert) `eval` runs with, for a task-routed (MoE) model. */
-  evalTask?: string;
-  /** Tokens per text, special tokens included; longer texts are truncated. */
-  maxLength: number;
-  /** Records held in each dataset's seeded shuffle buffer. */
-  shuffleBuffer: number;
-  /** How batches of several datasets interleave (each batch comes from one dataset). */
-  sampling: Sampling;
-}
+/** The `data` section: shared data settings (and the one-dataset shorthand `data.train`). */
+export const dataSchema = section({
+  train: text().optional().meta({ default: '—', description: 'shorthand for one dataset with the top-level `loss`: `datasets: [{name: "train", path: data.train, loss}]`' }),
+  eval: text().optional().meta({ description: 'pairs file (retrieval) or labelled file / STS CSV (correlation) evaluated at the end and every `train.evalEvery` steps' }),
+  evalTask: text().optional().meta({ description: 'with `model.moe`: the task (expert) `data.eval` is encoded with (required then)' }),
+  maxLength: integer({ min: 2 }).default(128).meta({ description: 'tokens per text, special tokens included; longer texts are truncated' }),
+  shuffleBuffer: integer({ min: 1 }).default(10000).meta({ description: "records in each dataset's seeded shuffle buffer" }),
+  sampling: oneOf(SAMPLINGS, 'sampling').default('proportional').meta({
+    description: "how datasets interleave, each batch from one dataset: `proportional` (all batches of all datasets, shuffled) or `round_robin` (until the smallest runs out), as sentence-transformers' samplers",
+  }),
+});
 
-export interface OptimConfig {
-  /** Examples per step: the contrastive batch (in-batch negatives come from it). */
-  batchSize: number;
-  /** GradCache: embed the batch in chunks of this many rows, so memory is bounded by one chunk (0: off). */
-  miniBatchSize: number;
-  /** Passes over the data; ignored when `maxSteps` > 0. */
-  epochs: number;
-  maxSteps: number;
-  lr: number;
-  warmupRatio: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  /** Save `checkpoint-<step>/` every N steps (0: only the final model). */
-  checkpointEvery: number;
-  /** Run eval on `data.eval` every N steps (0: only at the end). */
-  evalEvery: number;
-  /** Steps in a row whose loss or gradient is NaN/Inf (their updates are skipped) before the run stops. */
-  maxBadSteps: number;
-  /** Keep only the last K `checkpoint-<step>/` folders (plus the best by eval metric, when eval runs); 0 keeps all. */
-  saveTotalLimit: number;
-}
+/** The `train` section: optimisation, checkpoints and the non-finite guard. */
+export const optimSchema = section({
+  batchSize: integer({ min: 2 }).default(32).meta({ description: "examples per step (each anchor's in-batch negatives are the other positives)" }),
+  miniBatchSize: integer({ min: 0 }).default(0).meta({
+    description: 'GradCache: embed the batch in chunks of this many rows, so memory is bounded by one chunk while the loss and gradients are those of the whole batch (0: off)',
+  }),
+  epochs: number({ min: 0 }).default(1).meta({ description: 'passes over the data (fractions allowed); ignored when `maxSteps` > 0' }),
+  maxSteps: integer({ min: 0 }).default(0).meta({ description: 'when > 0, the run length in steps instead of `epochs`' }),
+  lr: number({ min: 0 }).default(5e-5).meta({ description: 'peak learning rate' }),
+  warmupRatio: number({ min: 0, max: 1 }).default(0.1).meta({ description: 'linear warmup over this fraction of steps, then linear decay to 0 (as HF)' }),
+  weightDecay: number({ min: 0 }).default(0.01).meta({ description: 'AdamW decoupled decay; not on biases and LayerNorm' }),
+  maxGradNorm: number({ min: 0 }).default(1.0).meta({ description: 'global-norm gradient clipping (0 turns it off)' }),
+  checkpointEvery: integer({ min: 0 }).default(0).meta({ description: 'write `checkpoint-<step>/` every N steps (0: only the final model)' }),
+  evalEvery: integer({ min: 0 }).default(0).meta({ description: 'evaluate on `data.eval` every N steps (0: only at the end)' }),
+  maxBadSteps: integer({ min: 0 }).default(5).meta({
+    description: 'steps in a row with a NaN/Inf loss or gradient (their updates are skipped) before the run stops with an error naming the rows',
+  }),
+  saveTotalLimit: integer({ min: 0 }).default(0).meta({
+    description: 'keep only the last K `checkpoint-<step>/` folders, plus the one with the best eval metric (nDCG@10 or Spearman, when `train.evalEvery` evaluates at checkpoint steps); 0 keeps all',
+  }),
+}, {
+  // what transformers' TrainingArguments / sentence-transformers call them
+  learning_rate: 'lr', learningRate: 'lr', per_device_train_batch_size: 'batchSize', num_train_epochs: 'epochs', max_steps: 'maxSteps',
+  warmup_ratio: 'warmupRatio', weight_decay: 'weightDecay', max_grad_norm: 'maxGradNorm', save_steps: 'checkpointEvery', eval_steps: 'evalEvery',
+  save_total_limit: 'saveTotalLimit', mini_batch_size: 'miniBatchSize',
+}).superRefine((t, ctx) => {
+  if (t.maxSteps === 0 && t.epochs <= 0) ctx.addIssue({ code: 'custom', path: ['epochs'], message: 'set epochs > 0 or maxSteps > 0' });
+  if (t.miniBatchSize > t.batchSize) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['miniBatchSize'],
+      message: `${t.miniBatchSize} is larger than train.batchSize ${t.batchSize}; valid: 1..${t.batchSize} (or 0 for no GradCache)`,
+    });
+  }
+});
+
+const hasFrom = (model: Record<string, unknown>) => typeof model.from === 'string';
+
+/** A whole recipe, as written: `datasets: [...]`, or the one-dataset shorthand `data.train` + `loss`. */
+export const recipeSchema = section({
+  name: text().default('model').meta({ description: 'a label' }),
+  seed: integer({ min: 0 }).default(42).meta({ description: 'model init, data order and dropout all derive from it' }),
+  tokenizer: text().optional().meta({
+    default: 'required',
+    description: "a Hugging Face `tokenizer.json` (WordPiece, Unigram or byte-level BPE); with `model.from`, the folder's by default",
+  }),
+  /** Validated against the tokenizer in the trainer (model/config.ts), or `{ from: "<HF folder>", ... }`. */
+  model: z.record(z.string(), z.unknown(), { error: mustBe('an object') }).default({}),
+  datasets: z
+    .array(datasetSchema, { error: mustBe('a non-empty list of datasets') })
+    .min(1, { error: mustBe('a non-empty list of datasets') })
+    .optional()
+    .meta({ type: 'list', default: '—', description: 'list of training datasets, each `{name, path, loss, columns?, prompts?, noDuplicates?, task?}` (below)' }),
+  loss: lossConfigSchema.optional().meta({ type: 'object', default: '`{"name": "infonce"}`', description: 'with `data.train`: the loss of the one dataset (next tables)' }),
+  data: dataSchema.prefault({}),
+  train: optimSchema.prefault({}),
+}).superRefine((r, ctx) => {
+  if (r.datasets !== undefined && (r.data.train !== undefined || r.loss !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['datasets'], message: 'give either datasets: [...] or data.train with loss, not both' });
+  }
+  if (r.datasets === undefined && r.data.train === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['data', 'train'], message: 'required: a non-empty string (or use datasets: [...])' });
+  }
+  const names = new Set<string>();
+  r.datasets?.forEach((d, i) => {
+    const name = d.name ?? `dataset${i}`;
+    if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['datasets', i, 'name'], message: `duplicate dataset name ${JSON.stringify(name)}` });
+    names.add(name);
+  });
+  if (r.tokenizer === undefined && !hasFrom(r.model)) {
+    ctx.addIssue({ code: 'custom', path: ['tokenizer'], message: 'required: the path of a tokenizer.json (optional only with model.from)' });
+  }
+});
+
+type RawDataset = z.output<typeof datasetSchema>;
+/** A dataset with its defaults resolved: the name from its index, noDuplicates from its loss. */
+export type DatasetConfig = Omit<RawDataset, 'name' | 'noDuplicates'> & { name: string; noDuplicates: boolean };
+export type DataConfig = Omit<z.output<typeof dataSchema>, 'train'>;
+export type OptimConfig = z.output<typeof optimSchema>;
 
 export interface TrainConfig {
   name: string;
   seed: number;
-  /** A tokenizer.json; optional with `model.from` (the folder's own tokenizer is used). */
   tokenizer?: string;
-  /** The `model` section, validated against the tokenizer in the trainer (see model/config.ts), or `{ from: "<HF folder>", ... }`. */
   model: Record<string, unknown>;
   datasets: DatasetConfig[];
   data: DataConfig;
   train: OptimConfig;
 }
 
-const DATA_DEFAULTS: DataConfig = { maxLength: 128, shuffleBuffer: 10000, sampling: 'proportional' };
-const TRAIN_DEFAULTS: OptimConfig = {
-  batchSize: 32,
-  miniBatchSize: 0,
-  epochs: 1,
-  maxSteps: 0,
-  lr: 5e-5,
-  warmupRatio: 0.1,
-  weightDecay: 0.01,
-  maxGradNorm: 1.0,
-  checkpointEvery: 0,
-  evalEvery: 0,
-  maxBadSteps: 5,
-  saveTotalLimit: 0,
-};
-const TOP_KEYS = ['name', 'seed', 'tokenizer', 'model', 'datasets', 'data', 'loss', 'train'];
-const DATASET_KEYS = ['name', 'path', 'loss', 'columns', 'prompts', 'noDuplicates', 'task'];
-const ROLE = /^(anchor|positive|negative(_[2-9]\d*)?|text1|text2|score)$/;
-
-type Section = Record<string, unknown>;
-
-function section(raw: Section, key: string, where: string): Section {
-  const v = raw[key] ?? {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw userError(where, key, 'must be an object');
-  return v as Section;
-}
-
-function checkKeys(obj: Section, valid: string[], where: string, prefix: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!valid.includes(key)) {
-      throw userError(where, `${prefix}${key}`, `unknown key; valid keys: ${valid.join(', ')}`);
-    }
-  }
-}
-
-function number(obj: Section, key: string, where: string, path: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
-  const v = obj[key];
-  const kind = opts.int ? 'an integer' : 'a number';
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v))) {
-    throw userError(where, path, `must be ${kind}, got ${JSON.stringify(v)}`);
-  }
-  if (opts.min !== undefined && v < opts.min) throw userError(where, path, `must be ≥ ${opts.min}, got ${v}`);
-  if (opts.max !== undefined && v > opts.max) throw userError(where, path, `must be ≤ ${opts.max}, got ${v}`);
-  return v;
-}
-
-function string(obj: Section, key: string, where: string, path: string): string {
-  const v = obj[key];
-  if (typeof v !== 'string' || v === '') throw userError(where, path, `must be a non-empty string, got ${JSON.stringify(v)}`);
-  return v;
+function resolveDataset(d: RawDataset, i: number): DatasetConfig {
+  const { name, path, loss, columns, prompts, noDuplicates, task } = d;
+  return {
+    name: name ?? `dataset${i}`,
+    path,
+    loss,
+    columns,
+    prompts,
+    noDuplicates: noDuplicates ?? LOSS_SPECS[loss.name].inBatchNegatives,
+    ...(task === undefined ? {} : { task }),
+  };
 }
 
 export function validateTrainConfig(raw: unknown, where: string): TrainConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw userError(where, undefined, 'a config must be a JSON object');
-  const top = raw as Section;
-  if (top.stages !== undefined) throw userError(where, undefined, `is a pipeline (it has stages); run it with \`contrastive pipeline --config ${where}\``);
-  checkKeys(top, TOP_KEYS, where, '');
-
-  const dataRaw = { ...DATA_DEFAULTS, ...section(top, 'data', where) };
-  checkKeys(dataRaw, ['train', 'eval', 'evalTask', 'maxLength', 'shuffleBuffer', 'sampling'], where, 'data.');
-  if (!(SAMPLINGS as readonly unknown[]).includes(dataRaw.sampling)) {
-    throw userError(where, 'data.sampling', `unknown sampling ${JSON.stringify(dataRaw.sampling)}; valid: ${SAMPLINGS.join(', ')}`);
-  }
-  const data: DataConfig = {
-    eval: dataRaw.eval === undefined ? undefined : string(dataRaw, 'eval', where, 'data.eval'),
-    ...(dataRaw.evalTask === undefined ? {} : { evalTask: string(dataRaw, 'evalTask', where, 'data.evalTask') }),
-    maxLength: number(dataRaw, 'maxLength', where, 'data.maxLength', { int: true, min: 2 }),
-    shuffleBuffer: number(dataRaw, 'shuffleBuffer', where, 'data.shuffleBuffer', { int: true, min: 1 }),
-    sampling: dataRaw.sampling as Sampling,
-  };
-  const datasets = validateDatasets(top, dataRaw, where);
-
-  const trainRaw = { ...TRAIN_DEFAULTS, ...section(top, 'train', where) };
-  checkKeys(trainRaw, Object.keys(TRAIN_DEFAULTS), where, 'train.');
-  const train: OptimConfig = {
-    batchSize: number(trainRaw, 'batchSize', where, 'train.batchSize', { int: true, min: 2 }),
-    miniBatchSize: number(trainRaw, 'miniBatchSize', where, 'train.miniBatchSize', { int: true, min: 0 }),
-    epochs: number(trainRaw, 'epochs', where, 'train.epochs', { min: 0 }),
-    maxSteps: number(trainRaw, 'maxSteps', where, 'train.maxSteps', { int: true, min: 0 }),
-    lr: number(trainRaw, 'lr', where, 'train.lr', { min: 0 }),
-    warmupRatio: number(trainRaw, 'warmupRatio', where, 'train.warmupRatio', { min: 0, max: 1 }),
-    weightDecay: number(trainRaw, 'weightDecay', where, 'train.weightDecay', { min: 0 }),
-    maxGradNorm: number(trainRaw, 'maxGradNorm', where, 'train.maxGradNorm', { min: 0 }),
-    checkpointEvery: number(trainRaw, 'checkpointEvery', where, 'train.checkpointEvery', { int: true, min: 0 }),
-    evalEvery: number(trainRaw, 'evalEvery', where, 'train.evalEvery', { int: true, min: 0 }),
-    maxBadSteps: number(trainRaw, 'maxBadSteps', where, 'train.maxBadSteps', { int: true, min: 0 }),
-    saveTotalLimit: number(trainRaw, 'saveTotalLimit', where, 'train.saveTotalLimit', { int: true, min: 0 }),
-  };
-  if (train.maxSteps === 0 && train.epochs <= 0) throw userError(where, 'train.epochs', 'set epochs > 0 or maxSteps > 0');
-  if (train.miniBatchSize > train.batchSize) {
-    throw userError(where, 'train.miniBatchSize', `${train.miniBatchSize} is larger than train.batchSize ${train.batchSize}; valid: 1..${train.batchSize} (or 0 for no GradCache)`);
-  }
-
+  if ((raw as Record<string, unknown>).stages !== undefined) throw userError(where, undefined, `is a pipeline (it has stages); run it with \`contrastive pipeline --config ${where}\``);
+  const r = parseConfig(recipeSchema, raw, where);
+  const datasets = r.datasets ?? [{ name: 'train', path: r.data.train!, loss: r.loss ?? lossConfigSchema.parse({}), columns: {}, prompts: {} }];
+  const { train: _train, eval: evalPath, evalTask, ...data } = r.data;
   return {
-    name: top.name === undefined ? 'model' : string(top, 'name', where, 'name'),
-    seed: top.seed === undefined ? 42 : number(top, 'seed', where, 'seed', { int: true, min: 0 }),
-    tokenizer: top.tokenizer === undefined && hasFrom(top) ? undefined : string(top, 'tokenizer', where, 'tokenizer'),
-    model: section(top, 'model', where),
-    datasets,
-    data,
-    train,
+    // key order as training_config.json has always been written (resume compares it as text)
+    name: r.name,
+    seed: r.seed,
+    tokenizer: r.tokenizer,
+    model: r.model,
+    datasets: datasets.map(resolveDataset),
+    data: { eval: evalPath, ...(evalTask === undefined ? {} : { evalTask }), ...data },
+    train: r.train,
   };
-}
-
-function hasFrom(top: Section): boolean {
-  const m = top.model;
-  return typeof m === 'object' && m !== null && typeof (m as Section).from === 'string';
-}
-
-function stringMap(obj: Section, key: string, where: string, path: string): Record<string, string> {
-  const m = section(obj, key, where);
-  for (const [role, v] of Object.entries(m)) {
-    if (!ROLE.test(role)) throw userError(where, `${path}.${role}`, 'unknown role; valid: anchor, positive, negative, negative_2…, text1, text2, score');
-    if (typeof v !== 'string') throw userError(where, `${path}.${role}`, `must be a string, got ${JSON.stringify(v)}`);
-  }
-  return m as Record<string, string>;
-}
-
-/**
- * `datasets: [...]`, or the one-dataset shorthand `data.train` + `loss` (what configs/tiny.json uses).
- */
-function validateDatasets(top: Section, dataRaw: Section, where: string): DatasetConfig[] {
-  let raw: unknown[];
-  if (top.datasets !== undefined) {
-    if (dataRaw.train !== undefined || top.loss !== undefined) {
-      throw userError(where, 'datasets', 'give either datasets: [...] or data.train with loss, not both');
-    }
-    if (!Array.isArray(top.datasets) || top.datasets.length === 0) throw userError(where, 'datasets', 'must be a non-empty array');
-    raw = top.datasets;
-  } else {
-    raw = [{ name: 'train', path: dataRaw.train, loss: top.loss ?? {} }];
-    if (typeof dataRaw.train !== 'string' || dataRaw.train === '') {
-      throw userError(where, 'data.train', `must be a non-empty string (or use datasets: [...]), got ${JSON.stringify(dataRaw.train)}`);
-    }
-  }
-  const names = new Set<string>();
-  return raw.map((entry, i) => {
-    const path = `datasets[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw userError(where, path, 'must be an object');
-    const d = entry as Section;
-    checkKeys(d, DATASET_KEYS, where, `${path}.`);
-    const name = d.name === undefined ? `dataset${i}` : string(d, 'name', where, `${path}.name`);
-    if (names.has(name)) throw userError(where, `${path}.name`, `duplicate dataset name ${JSON.stringify(name)}`);
-    names.add(name);
-    const loss = validateLossConfig(d.loss ?? {}, where, top.datasets ? `${path}.loss` : 'loss');
-    if (d.noDuplicates !== undefined && typeof d.noDuplicates !== 'boolean') throw userError(where, `${path}.noDuplicates`, 'must be true or false');
-    return {
-      name,
-      path: string(d, 'path', where, `${path}.path`),
-      loss,
-      columns: stringMap(d, 'columns', where, `${path}.columns`),
-      prompts: stringMap(d, 'prompts', where, `${path}.prompts`),
-      noDuplicates: (d.noDuplicates as boolean | undefined) ?? LOSS_SPECS[loss.name].inBatchNegatives,
-      ...(d.task === undefined ? {} : { task: string(d, 'task', where, `${path}.task`) }),
-    };
-  });
 }
 
 /** Read and validate a recipe file; unreadable or non-JSON files are one-line errors naming the file. */

@@ -155,7 +155,7 @@ test('a whole training step on webgpu (fused kernels + tfjs-webgpu with our fixe
     const losses: number[] = [];
     const counts: number[] = [];
     for (let s = 0; s < 3; s++) {
-      const r = await trainStepAsync(encoder, opt, batch, { lr: 1e-3, loss: { name: 'infonce', scale: 20, symmetric: false }, maxGradNorm: 1, seed: s });
+      const r = await trainStepAsync(encoder, opt, batch, { lr: 1e-3, loss: { name: 'infonce', scale: 20, symmetric: false, similarity: 'cosine' }, maxGradNorm: 1, seed: s });
       losses.push(r.loss, r.gradNorm);
       counts.push(tf.memory().numTensors);
     }

@@ -45,7 +45,7 @@ test('config.json: heads that do not divide the hidden size, or fractional sizes
 test('sentence_bert_config.json: a non-numeric max_seq_length is refused', async () => {
   const dir = await copy('sbert');
   await writeFile(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: 'long', do_lower_case: false }));
-  await assert.rejects(readModelFolder(dir), userErr(/sentence_bert_config\.json: max_seq_length: must be an integer of at least 2, got "long"/));
+  await assert.rejects(readModelFolder(dir), userErr(/sentence_bert_config\.json: max_seq_length: must be an integer ≥ 2, got "long"/));
 });
 
 test('model.safetensors holding NaN or Inf is refused at load, naming the tensor', async () => {

@@ -46,11 +46,11 @@ test('layer rules pick SciMult\'s layers: modN is (i+1) % N == 0, ge/le bound th
 
 test('moe config errors name the key and list valid values', () => {
   const bad = (moe: unknown, re: RegExp) => assert.throws(() => validateMoe(moe, 4, 'r.json'), (e: Error) => e instanceof UserError && re.test(e.message), JSON.stringify(moe));
-  bad({ layers: 'mod3', experts: 0 }, /r\.json: model\.moe\.experts: must be an integer ≥ 1/);
+  bad({ layers: 'mod3', experts: 0 }, /r\.json: model\.moe\.experts: must be a positive integer, got 0/);
   bad({ layers: 'odd', experts: 2, tasks: { a: 0 } }, /model\.moe\.layers: "odd" is not valid; valid: modN/);
   bad({ layers: [7], experts: 2, tasks: { a: 0 } }, /model\.moe\.layers/);
   bad({ layers: 'mod5', experts: 2, tasks: { a: 0 } }, /picks none of the 4 layers/);
-  bad({ layers: 'mod2', parts: ['fwd'], experts: 2, tasks: { a: 0 } }, /model\.moe\.parts: .*valid: \["attn"\]/);
+  bad({ layers: 'mod2', parts: ['fwd'], experts: 2, tasks: { a: 0 } }, /model\.moe\.parts\[0\]: "fwd" is not valid; valid: attn, ffn/);
   bad({ layers: 'mod2', experts: 2 }, /model\.moe\.tasks: must map task names/);
   bad({ layers: 'mod2', experts: 2, tasks: { a: 2 } }, /model\.moe\.tasks\.a: must be an expert index 0\.\.1/);
   bad({ layers: 'mod2', experts: 2, gate: true }, /model\.moe\.gate: unknown key/);

@@ -163,5 +163,5 @@ test('pipeline configs: errors name the file and the stage key, and list what is
   bad({ stages: [{ name: 'a', train }, { name: 'm', merge: { models: ['a'] } }] }, /stages\[1\]\.merge\.models: must be a list of at least 2 names/);
   bad({ stages: [{ name: 'a', train }, { name: 'e', eval: { models: ['a'], data: ['d.arrow'] } }, { name: 'x', export: { model: 'e' } }] }, /"e" is a eval stage, not a model; model stages: a/);
   bad({ stages: [{ name: 'a', train }, { name: 'm', merge: { models: ['a', 'a'], temprature: 5 } }] }, /merge\.temprature: unknown key; valid keys: models, weights, exampleData/);
-  bad({ stages: [{ name: 'a', train: { ...train, train: { lr: -1 } } }] }, /stages\[0\]\.train: train\.lr: must be ≥ 0/);
+  bad({ stages: [{ name: 'a', train: { ...train, train: { lr: -1 } } }] }, /stages\[0\]\.train: train\.lr: must be a number ≥ 0, got -1/);
 });

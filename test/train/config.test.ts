@@ -25,7 +25,7 @@ test('errors name the file and key and list valid values', () => {
   const expectError = (raw: unknown, pattern: RegExp) =>
     assert.throws(() => validateTrainConfig(raw, 'c.json'), (e: Error) => e instanceof UserError && pattern.test(e.message) && !e.message.includes('\n'));
   expectError({ ...base, loss: { name: 'hinge' } }, /^c\.json: loss\.name: unknown loss "hinge"; valid: infonce, angle, cosent, triplet/);
-  expectError({ ...base, loss: { name: 'triplet', scale: 3 } }, /loss\.scale: unknown option for loss triplet; valid: margin, distance/);
+  expectError({ ...base, loss: { name: 'triplet', scale: 3 } }, /loss\.scale: unknown key; valid keys: name, margin, distance$/);
   expectError({ ...base, loss: { name: 'triplet', distance: 'manhattan' } }, /distance: "manhattan" is not valid; valid: l2, cosine/);
   expectError({ ...base, loss: { name: 'infonce', scale: 0 } }, /scale: must be a number > 0/);
   expectError({ ...base, train: { batchSize: 8, miniBatchSize: 16 } }, /train\.miniBatchSize: 16 is larger than train\.batchSize 8; valid: 1\.\.8/);
@@ -34,9 +34,9 @@ test('errors name the file and key and list valid values', () => {
   expectError({ tokenizer: 't.json', datasets: [{ name: 'a', path: 'a.arrow' }, { name: 'a', path: 'b.arrow' }] }, /duplicate dataset name "a"/);
   expectError({ ...base, datasets: [{ path: 'a.arrow' }] }, /either datasets: \[\.\.\.\] or data\.train/);
   expectError({ ...base, train: { lr: 'fast' } }, /^c\.json: train\.lr: must be a number/);
-  expectError({ ...base, train: { batchsize: 8 } }, /train\.batchsize: unknown key; valid keys: batchSize/);
+  expectError({ ...base, train: { batchsize: 8 } }, /train\.batchsize: unknown key; valid keys: batchSize, .*; did you mean `batchSize`\?$/);
   expectError({ ...base, bogus: 1 }, /bogus: unknown key/);
-  expectError({ tokenizer: 't.json' }, /data\.train: must be a non-empty string \(or use datasets/);
+  expectError({ tokenizer: 't.json' }, /data\.train: required: a non-empty string \(or use datasets/);
   assert.throws(() => validateModelConfig({ pooling: 'max' }, 'c.json', 100), /model\.pooling: unknown pooling "max"; valid: mean, cls/);
 });
 
