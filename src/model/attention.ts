@@ -9,10 +9,12 @@
  * Where the backend has the fused `FusedAttention` kernels (native), one op each way through
  * tf.customGrad that keeps only q, k, v, the bias (and the dropout multiplier) for the gradient;
  * elsewhere the composite ops (transposes, batched matmuls, softmax), which the fused kernels are
- * tested against.
+ * tested against; there, a backend with a `ScaledMaskedSoftmax` kernel (webgpu) runs scale, bias and
+ * softmax as one dispatch each way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ATTENTION_KERNELS } from '../backend/native-attention.js';
+import { WEBGPU_KERNELS } from '../backend/webgpu-kernels.js';
 
 export interface AttentionOptions {
   /** Multiplies q·kᵀ (1/√size for BERT). */
@@ -36,12 +38,34 @@ function composite(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, o: AttentionO
   const qh = q.transpose([0, 2, 1, 3]).reshape([B * H, Sq, D]) as tf.Tensor3D; // [B*H, Sq, D]
   const kT = k.transpose([0, 2, 3, 1]).reshape([B * H, D, Sk]) as tf.Tensor3D; // [B*H, D, Sk]
   const vh = v.transpose([0, 2, 1, 3]).reshape([B * H, Sk, Dv]) as tf.Tensor3D; // [B*H, Sk, Dv]
-  let scores = tf.mul(tf.matMul(qh, kT).reshape([B, H, Sq, Sk]), o.scale); // [B, H, Sq, Sk]
-  if (o.keyBias) scores = tf.add(scores, o.keyBias.reshape([B, 1, 1, Sk]));
-  let probs = tf.softmax(scores, -1);
+  const raw = tf.matMul(qh, kT).reshape([B, H, Sq, Sk]) as tf.Tensor4D; // [B, H, Sq, Sk]
+  let probs = tf.getKernel(WEBGPU_KERNELS.maskedSoftmax, tf.getBackend()) != null
+    ? scaledMaskedSoftmax(raw, o.scale, o.keyBias ?? tf.zeros([B, Sk]))
+    : tf.softmax(o.keyBias ? tf.add(tf.mul(raw, o.scale), o.keyBias.reshape([B, 1, 1, Sk])) : tf.mul(raw, o.scale), -1);
   if (o.dropout && o.dropout.rate > 0) probs = tf.dropout(probs, o.dropout.rate, undefined, o.dropout.seed);
   const ctx = tf.matMul(probs.reshape([B * H, Sq, Sk]) as tf.Tensor3D, vh); // [B*H, Sq, Dv]
   return ctx.reshape([B, H, Sq, Dv]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, Sq, H, Dv]
+}
+
+/**
+ * softmax(scores·scale + keyBias) over the last axis as one kernel each way: scores [B, H, Sq, Sk],
+ * keyBias [B, Sk] -> probs [B, H, Sq, Sk]. Gradients: d(scores) = scale·p·(dp − Σ dp·p), and keyBias
+ * gets the same without the scale, summed over heads and queries.
+ */
+function scaledMaskedSoftmax(scores: tf.Tensor4D, scale: number, keyBias: tf.Tensor2D): tf.Tensor4D {
+  const [, H, Sq] = scores.shape;
+  const f = tf.customGrad(((x: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
+    const p = tf.engine().runKernel(WEBGPU_KERNELS.maskedSoftmax, { scores: x, maskBias: bias }, { scale, rowsPerMask: H * Sq }) as tf.Tensor;
+    save([p]);
+    return {
+      value: p,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [sp]: tf.Tensor[]) => {
+        const dUnscaled = tf.engine().runKernel(WEBGPU_KERNELS.maskedSoftmaxGrad, { probs: sp, dprobs: dy as tf.Tensor }, { scale: 1 }) as tf.Tensor; // [B, H, Sq, Sk]
+        return [tf.mul(dUnscaled, scale), tf.sum(dUnscaled, [1, 2])]; // [B, H, Sq, Sk], [B, Sk]
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(scores, keyBias) as tf.Tensor4D;
 }
 
 function fused(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, o: AttentionOptions): tf.Tensor4D {

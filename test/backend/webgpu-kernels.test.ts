@@ -11,6 +11,7 @@ import { prepareWebgpu, webgpuErrors } from '../../src/backend/webgpu.js';
 import { WEBGPU_KERNELS } from '../../src/backend/webgpu-kernels.js';
 import { layerNorm } from '../../src/model/layer-norm.js';
 import { gelu, geluDense } from '../../src/model/gelu.js';
+import { attention } from '../../src/model/attention.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { SentenceEncoder, toInputs, disposeInputs } from '../../src/model/encoder.js';
 import { trainableParams } from '../../src/model/params.js';
@@ -140,6 +141,22 @@ test('webgpu ScaledMaskedSoftmax and its gradient equal softmax(scores·scale + 
   });
   assertClose(got[0], want[0], 1e-6, 'probs', 1e-5);
   assertClose(got[1], want[1], 1e-6, 'dscores', 1e-4);
+});
+
+test('attention() on webgpu (scale, key bias and softmax as one kernel each way) equals the composite ops on cpu: output and gradients of q, k, v and the key bias', { skip }, async () => {
+  const [B, S, H, D] = [2, 9, 3, 5];
+  const n = B * S * H * D;
+  // a real-valued bias (so its gradient means something) with the last key of each text padded
+  const bias = values(B * S, 24).map((v, i) => (i % S === S - 1 ? -1e9 : v));
+  const f = () => {
+    const [q, k, v, dy] = [21, 22, 23, 25].map((seed) => tf.tensor4d(values(n, seed), [B, S, H, D]));
+    const b = tf.tensor2d(bias, [B, S]);
+    const loss = (qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, bi: tf.Tensor) =>
+      tf.sum(tf.mul(attention(qi as tf.Tensor4D, ki as tf.Tensor4D, vi as tf.Tensor4D, { scale: 0.45, keyBias: bi as tf.Tensor2D }), dy));
+    const y = attention(q, k, v, { scale: 0.45, keyBias: b }); // [B, S, H, D]
+    return [y, ...tf.grads(loss)([q, k, v, b])];
+  };
+  await compare('attention output, dq, dk, dv, dbias', f, 1e-5, 1e-4);
 });
 
 test('a whole training step on webgpu (fused kernels + tfjs-webgpu with our fixes) matches cpu and leaks no tensor', { skip }, async () => {
