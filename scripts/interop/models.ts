@@ -118,7 +118,7 @@ async function expected(dir: string): Promise<Record<string, unknown>> {
   const cases: ExpectedCase[] = [];
   for (const name of [null, ...Object.keys(folder.prompts)]) {
     const texts = TEXTS.map((t) => (name === null ? '' : folder.prompts[name]) + t);
-    const flat = embedTexts(encoder, tokenizer, texts, { maxLength: folder.maxLength, batchSize: 3 });
+    const flat = await embedTexts(encoder, tokenizer, texts, { maxLength: folder.maxLength, batchSize: 3 });
     cases.push({
       prompt_name: name,
       texts: TEXTS,

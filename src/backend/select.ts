@@ -38,7 +38,7 @@ export interface BackendOptions {
 }
 
 /** Why webgpu does not suit a caller that reads synchronously. */
-export const WEBGPU_SYNC_READS = 'tfjs-backend-webgpu cannot read tensors synchronously in Node, and this command does; webgpu runs `contrastive bench` (and the library\'s trainStepAsync)';
+export const WEBGPU_SYNC_READS = 'tfjs-backend-webgpu cannot read tensors synchronously in Node, and this command does; webgpu runs `contrastive train`, `eval` and `bench` (and the library\'s trainStepAsync)';
 
 export interface BackendInfo {
   requested: BackendRequest;

@@ -52,7 +52,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       throw userError('--max-length', undefined, `${argv['max-length']} exceeds the ${limit} tokens ${argv.model}'s positions allow`);
     }
     resolveTask(folder.config.moe, argv.task, '--task'); // a missing or unknown task: one line before the backend
-    await setupBackend(argv.backend, argv.threads);
+    await setupBackend(argv.backend, argv.threads, true); // eval reads asynchronously: webgpu can run it
     const encoder = await loadEncoder(folder);
     try {
       const tokenizer = await TextTokenizer.load(folder.tokenizerPath);

@@ -34,7 +34,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const config = loadTrainConfig(argv.config);
     if (maxSteps !== undefined) config.train.maxSteps = maxSteps;
     const output = argv.output ?? join('checkpoints', basename(argv.config, extname(argv.config)));
-    await setupBackend(argv.backend, argv.threads);
+    await setupBackend(argv.backend, argv.threads, true); // the trainer and its eval read asynchronously: webgpu can run them
 
     const render = trainRenderer();
     const stop = stopOnSignals();

@@ -15,7 +15,7 @@ export interface EmbedOptions {
  * Row-major [N, H] embeddings (pooled, normalized if the model normalizes), in input order.
  * Texts are embedded longest-first so each batch pads little (sentence-transformers does the same).
  */
-export function embedTexts(encoder: SentenceEncoder, tokenizer: TextTokenizer, texts: string[], opts: EmbedOptions): Float32Array {
+export async function embedTexts(encoder: SentenceEncoder, tokenizer: TextTokenizer, texts: string[], opts: EmbedOptions): Promise<Float32Array> {
   const H = encoder.config.hiddenSize;
   const batchSize = opts.batchSize ?? 64;
   const order = texts.map((t, i) => [t.length, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
@@ -24,7 +24,7 @@ export function embedTexts(encoder: SentenceEncoder, tokenizer: TextTokenizer, t
     const idx = order.slice(start, start + batchSize);
     const inputs = toInputs(tokenizer.encode(idx.map((i) => texts[i]), { maxLength: opts.maxLength }));
     const emb = tf.tidy(() => encoder.embed(inputs)); // [b, H]
-    const values = emb.dataSync();
+    const values = (await emb.data()) as Float32Array; // async: webgpu cannot read synchronously in Node
     idx.forEach((row, j) => out.set(values.subarray(j * H, (j + 1) * H), row * H));
     emb.dispose();
     disposeInputs(inputs);
@@ -34,10 +34,13 @@ export function embedTexts(encoder: SentenceEncoder, tokenizer: TextTokenizer, t
 }
 
 /** Cosine similarity of every query row with every doc row: [Q, D] row-major. */
-export function cosineScores(queries: Float32Array, docs: Float32Array, dim: number): Float32Array {
-  return tf.tidy(() => {
+export async function cosineScores(queries: Float32Array, docs: Float32Array, dim: number): Promise<Float32Array> {
+  const scores = tf.tidy(() => {
     const q = tf.tensor2d(queries, [queries.length / dim, dim]); // [Q, H]
     const d = tf.tensor2d(docs, [docs.length / dim, dim]); // [D, H]
-    return cosineMatrix(q, d).dataSync() as Float32Array; // [Q, D]
+    return cosineMatrix(q, d); // [Q, D]
   });
+  const out = (await scores.data()) as Float32Array;
+  scores.dispose();
+  return out;
 }

@@ -76,9 +76,9 @@ export async function evaluateRetrieval(opts: EvaluateOptions): Promise<Retrieva
   const set = await loadRetrievalSet(opts.path);
   const embed = (texts: string[]) =>
     embedTexts(opts.encoder, opts.tokenizer, texts, { maxLength: opts.maxLength, batchSize: opts.batchSize });
-  const q = embed(prefix(opts.prompts?.query)(set.queries));
-  const d = embed(prefix(opts.prompts?.document)(set.corpus));
-  const scores = cosineScores(q, d, opts.encoder.config.hiddenSize);
+  const q = await embed(prefix(opts.prompts?.query)(set.queries));
+  const d = await embed(prefix(opts.prompts?.document)(set.corpus));
+  const scores = await cosineScores(q, d, opts.encoder.config.hiddenSize);
   return retrievalMetrics({ scores, numQueries: set.queries.length, numDocs: set.corpus.length, relevant: set.relevant });
 }
 
@@ -88,8 +88,8 @@ export async function evaluateSts(opts: EvaluateOptions): Promise<StsMetrics> {
   const add = prefix(opts.prompts?.query);
   const H = opts.encoder.config.hiddenSize;
   const embed = (texts: string[]) => embedTexts(opts.encoder, opts.tokenizer, add(texts), { maxLength: opts.maxLength, batchSize: opts.batchSize });
-  const a = embed(text1);
-  const b = embed(text2);
+  const a = await embed(text1);
+  const b = await embed(text2);
   const cos = cosineRows(a, b, H);
   return { spearman: spearman(cos, scores), pearson: pearson(cos, scores), pairs: scores.length };
 }

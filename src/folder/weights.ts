@@ -21,10 +21,10 @@ export function hfSpecs(params: Params): TensorSpec[] {
 }
 
 /** One param as an HF tensor: dense weights transposed from [in, out] to PyTorch's [out, in]. */
-export function paramToHf(params: Params, name: string): NamedTensor {
+export async function paramToHf(params: Params, name: string): Promise<NamedTensor> {
   const v = params[name];
   const t = isDenseWeight(name) ? tf.transpose(v) : v;
-  const out: NamedTensor = { dtype: 'F32', shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) };
+  const out: NamedTensor = { dtype: 'F32', shape: t.shape.slice(), data: Float32Array.from((await t.data()) as Float32Array) };
   if (t !== v) t.dispose();
   return out;
 }

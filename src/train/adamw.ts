@@ -90,12 +90,12 @@ export class AdamW {
   }
 
   /** Moments as named tensors (`exp_avg.<param>`, `exp_avg_sq.<param>`), for optimizer.safetensors. */
-  stateTensors(): Record<string, NamedTensor> {
+  async stateTensors(): Promise<Record<string, NamedTensor>> {
     const out: Record<string, NamedTensor> = {};
     for (const [name] of this.entries) {
       for (const [prefix, map] of [['exp_avg', this.m], ['exp_avg_sq', this.v]] as const) {
         const t = map.get(name)!;
-        out[`${prefix}.${name}`] = { dtype: 'F32', shape: t.shape.slice(), data: t.dataSync() as Float32Array };
+        out[`${prefix}.${name}`] = { dtype: 'F32', shape: t.shape.slice(), data: (await t.data()) as Float32Array };
       }
     }
     return out;

@@ -48,7 +48,7 @@ export async function saveCheckpoint(opts: SaveCheckpointOptions): Promise<void>
       prompts: opts.prompts,
       card: opts.card,
     });
-    await writeSafetensors(join(tmp, 'optimizer.safetensors'), opts.optimizer.stateTensors(), { step: String(opts.optimizer.step) });
+    await writeSafetensors(join(tmp, 'optimizer.safetensors'), await opts.optimizer.stateTensors(), { step: String(opts.optimizer.step) });
     await writeJson(join(tmp, 'trainer_state.json'), { ...opts.state, ...opts.extra });
     await writeJson(join(tmp, 'training_config.json'), opts.config);
   });

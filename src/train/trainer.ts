@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { AdamW } from './adamw.js';
 import { linearWarmupDecay } from './schedule.js';
-import { trainStep } from './step.js';
+import { trainStepAsync } from './step.js';
 import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
 import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, primaryMetric, pruneCheckpoints, type CheckpointEntry, type TrainerState } from './checkpoint.js';
@@ -303,7 +303,7 @@ export async function* trainIter(opts: TrainOptions): AsyncGenerator<TrainEvent>
       for await (const { dataset, batch: raw, position } of batches) {
         const lr = linearWarmupDecay(state.step, { lr: config.train.lr, warmupSteps, totalSteps });
         const batch = tensorBatch(raw, encoder.config.moe && dataset.task !== undefined ? encoder.config.moe.tasks[dataset.task] : undefined);
-        const { loss, gradNorm, applied } = trainStep(encoder, optimizer, batch, {
+        const { loss, gradNorm, applied } = await trainStepAsync(encoder, optimizer, batch, {
           lr,
           loss: dataset.loss,
           maxGradNorm: config.train.maxGradNorm,

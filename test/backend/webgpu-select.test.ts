@@ -51,11 +51,12 @@ test('findVulkanLoader looks on LD_LIBRARY_PATH first (how the GPU check points 
   }
 });
 
-test('webgpu is refused at once for callers that read synchronously (train, eval, encode), and auto does not try it for them', async () => {
+test('webgpu is refused at once for callers that read synchronously (encode), and auto does not try it for them', async () => {
   await assert.rejects(initBackend('webgpu'), (e: unknown) => e instanceof UserError && /--backend webgpu: tfjs-backend-webgpu cannot read tensors synchronously/.test(e.message));
-  const out = join(mkdtempSync(join(tmpdir(), 'wg-train-')), 'run');
-  const config = fileURLToPath(new URL('../../../configs/tiny.json', import.meta.url));
-  const r = spawnSync(process.execPath, [main, 'train', '--backend', 'webgpu', '--config', config, '--output', out], { encoding: 'utf8', timeout: 60_000 });
+  const out = join(mkdtempSync(join(tmpdir(), 'wg-encode-')), 'emb.arrow');
+  const model = fileURLToPath(new URL('../../../test/fixtures/lm-cocktail/models/a', import.meta.url));
+  const input = fileURLToPath(new URL('../../../data/sample.jsonl', import.meta.url));
+  const r = spawnSync(process.execPath, [main, 'encode', '--backend', 'webgpu', '--engine', 'tfjs', '--model', model, '--input', input, '--output', out], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^contrastive: --backend webgpu: tfjs-backend-webgpu cannot read tensors synchronously in Node.*use --backend native, cuda or wasm here\n$/);
   assert.ok(!existsSync(out), 'nothing written');

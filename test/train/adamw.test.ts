@@ -31,15 +31,15 @@ test('three AdamW steps with changing lr equal torch.optim.AdamW (decay on the w
   tf.dispose([p, b]);
 });
 
-test('optimizer state round-trips through stateTensors/loadState', () => {
+test('optimizer state round-trips through stateTensors/loadState', async () => {
   const p = tf.variable(tf.tensor1d([1, 2]));
   const opt = new AdamW({ 'w.weight': p });
   opt.apply({ [p.name]: tf.tensor1d([0.5, -0.5]) }, 0.1);
-  const saved = opt.stateTensors();
+  const saved = await opt.stateTensors();
   const q = tf.variable(tf.tensor1d([1, 2]));
   const opt2 = new AdamW({ 'w.weight': q });
   opt2.loadState(saved, opt.step, 'test');
-  assert.deepEqual(opt2.stateTensors(), saved);
+  assert.deepEqual(await opt2.stateTensors(), saved);
   assert.equal(opt2.step, 1);
   opt.dispose();
   opt2.dispose();
