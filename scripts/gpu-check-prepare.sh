@@ -4,7 +4,7 @@
 #   bash scripts/gpu-check-prepare.sh
 # Contents: node.xz (this machine's node binary), app.tar.xz (dist/*.js, package.json, the minimal
 # node_modules: tfjs + its node bundles, tfjs-backend-webgpu, webgpu's linux-x64 dawn.node, long,
-# seedrandom), libvulkan1_*.deb (the Vulkan loader dawn.node dlopens), MANIFEST.
+# seedrandom, zod), libvulkan1_*.deb (the Vulkan loader dawn.node dlopens), MANIFEST.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEST=${1:-$ROOT/gpu-check}
@@ -31,7 +31,7 @@ for p in tfjs tfjs-core tfjs-layers tfjs-converter tfjs-data tfjs-backend-cpu tf
   cp "$src/package.json" "$APP/$src/"
   cp "$src/$main" "$APP/$src/$main"
 done
-for p in long seedrandom; do cp -r "node_modules/$p" "$APP/node_modules/"; done
+for p in long seedrandom zod; do cp -r "node_modules/$p" "$APP/node_modules/"; done
 mkdir -p "$APP/node_modules/webgpu/dist/linux-x64"
 cp node_modules/webgpu/{package.json,index.js} "$APP/node_modules/webgpu/"
 cp node_modules/webgpu/dist/linux-x64/dawn.node "$APP/node_modules/webgpu/dist/linux-x64/"
