@@ -4,7 +4,7 @@
  * moved into place: the fp32 graph against the TensorFlow.js encoder, the int8 graph by its cosine
  * agreement with fp32.
  */
-import { copyFile, readdir, rename, rm, rmdir, stat, writeFile, cp } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, rmdir, stat, cp } from 'node:fs/promises';
 import { join, resolve, dirname } from 'node:path';
 import type { ModelConfig, Pooling } from '../model/config.js';
 import { bakeExpert, resolveTask } from '../model/moe.js';
@@ -12,7 +12,7 @@ import { SentenceEncoder } from '../model/encoder.js';
 import { encoderWeights, writeModelFolder } from '../folder/write.js';
 import { UserError, userError } from '../util/errors.js';
 import { loadEncoder, readModelFolder, type ModelFolder } from '../folder/read.js';
-import { ensureDir, fsReason, tempSibling, writeDirAtomic } from '../util/fs.js';
+import { ensureDir, fsReason, tempSibling, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
 import { buildBertOnnx, DEFAULT_OPSET, validateOpset, type ParamData } from './bert-graph.js';
 import { encodeModel, initializerBytes } from './onnx-graph.js';
 import { createSession, type OrtSession } from '../onnx/session.js';
@@ -69,18 +69,6 @@ const METADATA_FILES = [
   'config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt',
   'sentence_bert_config.json', 'config_sentence_transformers.json', 'modules.json', '1_Pooling', '2_Normalize', 'README.md',
 ];
-
-/** Write `bytes` to `path` through a temp file in the same folder and one rename. */
-async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempSibling(path);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw userError(path, undefined, `cannot write: ${fsReason(err)}`);
-  }
-}
 
 async function copyMetadata(from: string, to: string): Promise<void> {
   for (const name of METADATA_FILES) {

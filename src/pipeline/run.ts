@@ -10,7 +10,7 @@
  * the same as one that was never interrupted.
  */
 import { rm, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { trainIter, type TrainEvent } from '../train/trainer.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
@@ -20,7 +20,7 @@ import { DEFAULT_SAMPLE, readSampleTexts } from '../export/texts.js';
 import { loadEncoder, readModelFolder, savedPrompts } from '../folder/read.js';
 import { TextTokenizer } from '../data/tokenizer.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics } from '../eval/evaluate.js';
-import { removeTempSiblings, tempSibling, writeJson } from '../util/fs.js';
+import { ensureDir, removeTempSiblings, tempSibling, writeFileAtomic } from '../util/fs.js';
 import { readJsonFile } from '../folder/st-files.js';
 import { userError } from '../util/errors.js';
 import type { PipelineConfig, Stage, StageKind } from './config.js';
@@ -248,9 +248,8 @@ export async function* pipelineIter(opts: PipelineOptions): AsyncGenerator<Pipel
 
 /** A JSON file written to a temp name and renamed over `path`. */
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = tempSibling(path);
-  await writeJson(tmp, value);
-  await rename(tmp, path);
+  await ensureDir(dirname(path));
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** Run a pipeline to its end; returns the last event. */

@@ -6,7 +6,7 @@
  * functions of the recipe's seed, so a run resumed from `checkpoint-N` continues exactly as the
  * uninterrupted run would have.
  */
-import { readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
@@ -22,7 +22,7 @@ import { trainStepAsync } from './step.js';
 import { tensorBatch, disposeBatch } from './batch.js';
 import { resolveDataset, epochBatches, epochLength, type ResolvedDataset } from './datasets.js';
 import { saveCheckpoint, latestCheckpoint, loadCheckpoint, hasRun, primaryMetric, pruneCheckpoints, type CheckpointEntry, type TrainerState } from './checkpoint.js';
-import { appendText, ensureDir, removeTempSiblings, tempSibling } from '../util/fs.js';
+import { appendText, ensureDir, removeTempSiblings, writeFileAtomic } from '../util/fs.js';
 import { evaluateFile, checkEvalFile, type EvalMetrics, type EvalPrompts } from '../eval/evaluate.js';
 import { mixSeed } from '../util/rng.js';
 import type { ModelCardInfo } from '../folder/model-card.js';
@@ -146,9 +146,7 @@ async function truncateMetrics(path: string, step: number): Promise<void> {
     }
   });
   // a temp file renamed over the old one: a kill during this rewrite must not lose the lines being kept
-  const tmp = tempSibling(path);
-  await appendText(tmp, kept.map((l) => l + '\n').join(''), { replace: true });
-  await rename(tmp, path);
+  await writeFileAtomic(path, kept.map((l) => l + '\n').join(''));
 }
 
 /** "rows 3, 17, 42 of data/train.arrow" (at most `max` rows listed). */

@@ -103,6 +103,18 @@ export async function appendText(path: string, text: string, opts: { replace?: b
   await (opts.replace ? writeFile : appendFile)(path, text).catch(fail);
 }
 
+/** Write `data` to `path` through a temp file in the same folder and one rename: a kill never leaves a torn `path`. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempSibling(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw userError(path, undefined, `cannot write: ${fsReason(err)}`);
+  }
+}
+
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await ensureDir(dirname(path));
   await writeFile(path, JSON.stringify(value, null, 2) + '\n').catch((err) => {
