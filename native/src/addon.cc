@@ -31,7 +31,9 @@ napi_value throw_type(napi_env env, const std::string& msg) {
   return nullptr;
 }
 
-bool get_f32(napi_env env, napi_value v, float** data, size_t* len) {
+// A typed array's data pointer and length when `v` is a typed array of `expected` type.
+template <typename T>
+bool get_typed(napi_env env, napi_value v, napi_typedarray_type expected, T** data, size_t* len) {
   bool is_ta = false;
   if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
   napi_typedarray_type type;
@@ -39,22 +41,17 @@ bool get_f32(napi_env env, napi_value v, float** data, size_t* len) {
   size_t off;
   void* p;
   if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &off) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
-  *data = static_cast<float*>(p);
+  if (type != expected) return false;
+  *data = static_cast<T*>(p);
   return true;
 }
 
+bool get_f32(napi_env env, napi_value v, float** data, size_t* len) {
+  return get_typed(env, v, napi_float32_array, data, len);
+}
+
 bool get_i32(napi_env env, napi_value v, int32_t** data, size_t* len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t off;
-  void* p;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &off) != napi_ok) return false;
-  if (type != napi_int32_array) return false;
-  *data = static_cast<int32_t*>(p);
-  return true;
+  return get_typed(env, v, napi_int32_array, data, len);
 }
 
 int64_t get_int(napi_env env, napi_value v) {
