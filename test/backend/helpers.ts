@@ -87,3 +87,32 @@ export async function on<T>(backendName: string, f: () => T): Promise<T> {
 export function backendDataIds(): number {
   return (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 }
+
+/** One matmul case: stored shapes of a and b for its transpose flags; cpuOk = the cpu backend computes it right. */
+export interface MatMulCase { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean; cpuOk: boolean }
+export interface MatMulShape { name: string; ba: number[]; bb: number[]; M: number; K: number; N: number; cpuOk?: boolean }
+
+/** [batch..., M, K] x [batch..., K, N] in the stored layout for each of the four transpose combos. */
+export function matMulCases(shapes: MatMulShape[]): MatMulCase[] {
+  return shapes.flatMap((s) =>
+    [false, true].flatMap((ta) =>
+      [false, true].map((tb) => ({
+        name: `${s.name} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`,
+        a: [...s.ba, ...(ta ? [s.K, s.M] : [s.M, s.K])],
+        b: [...s.bb, ...(tb ? [s.N, s.K] : [s.K, s.N])],
+        ta,
+        tb,
+        cpuOk: s.cpuOk ?? true,
+      })),
+    ),
+  );
+}
+
+/** tf.matMul of case `c` on seeded values (seeds 2i+1, 2i+2), read back. */
+export function computeMatMul(c: MatMulCase, i: number): { v: Float32Array; shape: number[] } {
+  return tf.tidy(() => {
+    const y = tf.matMul(tf.tensor(values(size(c.a), 2 * i + 1), c.a), tf.tensor(values(size(c.b), 2 * i + 2), c.b), c.ta, c.tb);
+    return { v: y.dataSync() as Float32Array, shape: y.shape };
+  });
+}
+

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmOverrides } from '../../src/backend/wasm-overrides.js';
 import { matmulTuning } from '../../src/backend/wasm-matmul.js';
-import { assertClose, backendDataIds, jsMatMul, on, size, values } from './helpers.js';
+import { assertClose, backendDataIds, computeMatMul, jsMatMul, matMulCases, on, size, values, type MatMulCase, type MatMulShape } from './helpers.js';
 
-type MM = { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean; cpuOk: boolean };
 
 /** [batch..., M, K] x [batch..., K, N] in the stored layout for each transpose combo. */
-function cases(): MM[] {
-  const shapes: Array<{ name: string; ba: number[]; bb: number[]; M: number; K: number; N: number; cpuOk?: boolean }> = [
+function cases(): MatMulCase[] {
+  const shapes: MatMulShape[] = [
     { name: '2-D 7x13x5', ba: [], bb: [], M: 7, K: 13, N: 5 },
     { name: '3-D batch 1', ba: [1], bb: [1], M: 7, K: 13, N: 5 },
     { name: '3-D batch 3 (tiny: stock path)', ba: [3], bb: [3], M: 7, K: 13, N: 5 },
@@ -23,38 +22,15 @@ function cases(): MM[] {
     { name: 'broadcast both [2,1]x[3]', ba: [2, 1], bb: [3], M: 11, K: 13, N: 14, cpuOk: false },
     { name: 'broadcast both [1,3]x[2,1]', ba: [1, 3], bb: [2, 1], M: 11, K: 13, N: 14, cpuOk: false },
   ];
-  const out: MM[] = [];
-  for (const s of shapes) {
-    for (const ta of [false, true]) {
-      for (const tb of [false, true]) {
-        out.push({
-          name: `${s.name} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`,
-          a: [...s.ba, ...(ta ? [s.K, s.M] : [s.M, s.K])],
-          b: [...s.bb, ...(tb ? [s.N, s.K] : [s.K, s.N])],
-          ta,
-          tb,
-          cpuOk: s.cpuOk ?? true,
-        });
-      }
-    }
-  }
-  return out;
+  return matMulCases(shapes);
 }
 
-function compute(c: MM, i: number): { v: Float32Array; shape: number[] } {
-  return tf.tidy(() => {
-    const a = tf.tensor(values(size(c.a), 2 * i + 1), c.a);
-    const b = tf.tensor(values(size(c.b), 2 * i + 2), c.b);
-    const y = tf.matMul(a, b, c.ta, c.tb);
-    return { v: y.dataSync() as Float32Array, shape: y.shape };
-  });
-}
 
 test('wasm BatchMatMul override matches cpu and a JS reference (all transpose combos, batches, broadcasts)', async () => {
   const all = cases();
-  const ref = await on('cpu', () => all.map(compute));
+  const ref = await on('cpu', () => all.map(computeMatMul));
   registerWasmOverrides();
-  const got = await on('wasm', () => all.map(compute));
+  const got = await on('wasm', () => all.map(computeMatMul));
   all.forEach((c, i) => {
     const js = jsMatMul(values(size(c.a), 2 * i + 1), c.a, values(size(c.b), 2 * i + 2), c.b, c.ta, c.tb);
     assert.deepEqual(got[i].shape, js.shape, `${c.name}: shape`);
@@ -68,13 +44,13 @@ test('wasm BatchMatMul override matches cpu and a JS reference (all transpose co
 
 test('looped path and stock path agree for a batch on both sides of the size threshold', async () => {
   registerWasmOverrides();
-  const c: MM = { name: 'batch 5 4x3x2 NT', a: [5, 4, 3], b: [5, 2, 3], ta: false, tb: true, cpuOk: true };
+  const c: MatMulCase = { name: 'batch 5 4x3x2 NT', a: [5, 4, 3], b: [5, 2, 3], ta: false, tb: true, cpuOk: true };
   const saved = matmulTuning.loopMinMacs;
   try {
     matmulTuning.loopMinMacs = 0; // force per-entry XNNPACK
-    const looped = await on('wasm', () => compute(c, 7));
+    const looped = await on('wasm', () => computeMatMul(c, 7));
     matmulTuning.loopMinMacs = Number.MAX_SAFE_INTEGER; // force the stock batched kernel
-    const stock = await on('wasm', () => compute(c, 7));
+    const stock = await on('wasm', () => computeMatMul(c, 7));
     assertClose(looped.v, stock.v, 1e-5, 'looped vs stock');
   } finally {
     matmulTuning.loopMinMacs = saved;

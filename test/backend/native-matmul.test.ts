@@ -6,17 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { assertClose, jsMatMul, on, size, values } from './helpers.js';
+import { assertClose, computeMatMul, jsMatMul, matMulCases, on, size, values, type MatMulCase, type MatMulShape } from './helpers.js';
 import { backendSkip, useBackend } from '../helpers/backend.js';
 import { loadNativeAddon, type SimdPath } from '../../src/backend/native-addon.js';
 
 const skip = backendSkip('native');
 const TOL = 1e-5; // |got - want| <= TOL * max(1, |want|)
 
-interface MM { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean; cpuOk: boolean }
 
-function cases(): MM[] {
-  const shapes: Array<{ name: string; ba: number[]; bb: number[]; M: number; K: number; N: number; cpuOk?: boolean }> = [
+function cases(): MatMulCase[] {
+  const shapes: MatMulShape[] = [
     { name: '2-D 7x13x5', ba: [], bb: [], M: 7, K: 13, N: 5 },
     { name: '2-D odd 37x61x43 (edge tiles on every path)', ba: [], bb: [], M: 37, K: 61, N: 43 },
     { name: '2-D 100x300x70 (two row blocks, two k blocks)', ba: [], bb: [], M: 100, K: 300, N: 70 },
@@ -36,30 +35,9 @@ function cases(): MM[] {
     { name: 'broadcast both [2,1]x[3]', ba: [2, 1], bb: [3], M: 11, K: 13, N: 14, cpuOk: false },
     { name: 'broadcast both [1,3]x[2,1]', ba: [1, 3], bb: [2, 1], M: 11, K: 13, N: 14, cpuOk: false },
   ];
-  const out: MM[] = [];
-  for (const s of shapes) {
-    for (const ta of [false, true]) {
-      for (const tb of [false, true]) {
-        out.push({
-          name: `${s.name} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`,
-          a: [...s.ba, ...(ta ? [s.K, s.M] : [s.M, s.K])],
-          b: [...s.bb, ...(tb ? [s.N, s.K] : [s.K, s.N])],
-          ta,
-          tb,
-          cpuOk: s.cpuOk ?? true,
-        });
-      }
-    }
-  }
-  return out;
+  return matMulCases(shapes);
 }
 
-function compute(c: MM, i: number): { v: Float32Array; shape: number[] } {
-  return tf.tidy(() => {
-    const y = tf.matMul(tf.tensor(values(size(c.a), 2 * i + 1), c.a), tf.tensor(values(size(c.b), 2 * i + 2), c.b), c.ta, c.tb);
-    return { v: y.dataSync() as Float32Array, shape: y.shape };
-  });
-}
 
 function paths(): SimdPath[] {
   const info = loadNativeAddon().addon?.info();
@@ -68,13 +46,13 @@ function paths(): SimdPath[] {
 
 test('native BatchMatMul matches cpu and a JS reference on every SIMD path (transposes, odd/empty shapes, batches, broadcasts)', { skip }, async () => {
   const all = cases();
-  const ref = await on('cpu', () => all.map(compute));
+  const ref = await on('cpu', () => all.map(computeMatMul));
   await useBackend('native');
   const addon = loadNativeAddon().addon!;
   try {
     for (const path of paths()) {
       assert.equal(addon.setPath(path), path);
-      const got = all.map(compute);
+      const got = all.map(computeMatMul);
       all.forEach((c, i) => {
         const js = jsMatMul(values(size(c.a), 2 * i + 1), c.a, values(size(c.b), 2 * i + 2), c.b, c.ta, c.tb);
         assert.deepEqual(got[i].shape, js.shape, `${path} ${c.name}: shape`);
