@@ -13,7 +13,7 @@ export function withBackend<T>(y: Argv<T>): Argv<T & BackendArgs> {
   return y.option('backend', {
     choices: BACKEND_REQUESTS as unknown as BackendRequest[],
     default: 'auto' as BackendRequest,
-    describe: 'TensorFlow.js backend: auto = tfjs-node-gpu with a GPU, else (bench only) webgpu with a GPU adapter (Vulkan), else native (C++ kernels, when built at install), else tfjs-node, else wasm; cpu is the slow pure-JS reference',
+    describe: 'TensorFlow.js backend: auto = tfjs-node-gpu with a GPU, else (train, eval, bench) webgpu with a GPU adapter (Vulkan), else native (C++ kernels, when built at install), else tfjs-node, else wasm; cpu is the slow pure-JS reference',
   }).option('threads', {
     type: 'number',
     describe: 'Threads for the native backend (default: CONTRASTIVE_THREADS, else the physical cores); results are bitwise repeatable for a given count',
